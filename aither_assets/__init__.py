@@ -1,0 +1,1 @@
+"""aither-assets: a per-pull-request CI/CD control plane on Dagster."""

@@ -1,0 +1,204 @@
+"""Operator configuration: trusted, lives with the Dagster deployment (path in AITHER_CONFIG).
+
+It says which repository we serve, how to reach GitHub and the registry (by naming
+the environment variables that hold secrets, never the secrets themselves), where
+artifacts and pages go, how base branches map to rings, and which PRs to run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from aither_assets.config.errors import ConfigError, ConfigIssue, load_yaml_file, validate_model
+from aither_assets.config.fields import matching
+
+CONFIG_ENV_VAR = "AITHER_CONFIG"
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REPO = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
+_RING = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+
+EnvVarName = Annotated[str, matching(_ENV_NAME.pattern, "must be an environment variable name, e.g. GITHUB_TOKEN")]
+RingName = Annotated[str, matching(_RING.pattern, "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. ring-0")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GitHubAppConfig(_Strict):
+    """A GitHub App installation: needed for check runs, which personal tokens cannot create."""
+
+    app_id: int = Field(gt=0)
+    installation_id: int = Field(gt=0)
+    private_key_env: EnvVarName
+
+
+class GitHubConfig(_Strict):
+    api_url: str = "https://api.github.com"
+    token_env: EnvVarName = "GITHUB_TOKEN"
+    app: GitHubAppConfig | None = None
+    # GitHub asks integrations to space out writes to avoid secondary rate limits.
+    seconds_between_writes: float = Field(default=0.25, ge=0, le=10)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.github.com")
+        return value.rstrip("/")
+
+
+class RegistryConfig(_Strict):
+    address: str = "127.0.0.1:5000"
+    username_env: EnvVarName | None = None
+    password_env: EnvVarName | None = None
+    insecure: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9.-]+(:\d{1,5})?(/[a-z0-9._/-]+)?$", value):
+            raise ValueError("must be host[:port][/namespace], e.g. ghcr.io/acme or 127.0.0.1:5000")
+        return value
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "RegistryConfig":
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("username_env and password_env go together: set both or neither")
+        return self
+
+
+class StorageConfig(_Strict):
+    root: Path = Path(".aither")
+    artifacts_dir: Path | None = None
+    pages_dir: Path | None = None
+    workspaces_dir: Path | None = None
+
+    @property
+    def artifacts(self) -> Path:
+        return self.artifacts_dir or self.root / "artifacts"
+
+    @property
+    def pages(self) -> Path:
+        return self.pages_dir or self.root / "pages"
+
+    @property
+    def workspaces(self) -> Path:
+        return self.workspaces_dir or self.root / "workspaces"
+
+
+class BranchRing(_Strict):
+    branch: str = Field(min_length=1, description="base branch name or glob, e.g. ring-0*")
+    ring: RingName
+
+
+DEFAULT_LADDER = ("dev", "staging", "ring-0", "ring-1", "ring-2", "production")
+DEFAULT_ENTRY = (
+    BranchRing(branch="main", ring="production"),
+    BranchRing(branch="dev-staging", ring="staging"),
+    BranchRing(branch="dev", ring="dev"),
+    BranchRing(branch="develop", ring="dev"),
+    BranchRing(branch="ring-0*", ring="ring-0"),
+    BranchRing(branch="ring-1*", ring="ring-1"),
+    BranchRing(branch="ring-2*", ring="ring-2"),
+)
+
+
+class RingsConfig(_Strict):
+    """Where a PR enters (from its **base** branch) and the promotion ladder."""
+
+    entry: tuple[BranchRing, ...] = DEFAULT_ENTRY
+    ladder: tuple[RingName, ...] = DEFAULT_LADDER
+
+    @model_validator(mode="after")
+    def _entry_rings_on_ladder(self) -> "RingsConfig":
+        if len(set(self.ladder)) != len(self.ladder):
+            raise ValueError(f"ladder names a ring twice: {list(self.ladder)}")
+        unknown = [e.ring for e in self.entry if e.ring not in self.ladder]
+        if unknown:
+            raise ValueError(f"entry rings {unknown} are not on the ladder {list(self.ladder)}")
+        return self
+
+    def entry_ring(self, base_ref: str) -> str | None:
+        """The ring a PR enters, from its base branch; first matching rule wins."""
+        for rule in self.entry:
+            if fnmatch.fnmatchcase(base_ref, rule.branch):
+                return rule.ring
+        return None
+
+
+class PreviewConfig(_Strict):
+    port_range: tuple[int, int] = (20000, 20999)
+    ttl_hours: float = Field(default=72, gt=0)
+    host: str = "127.0.0.1"
+
+    @field_validator("port_range")
+    @classmethod
+    def _ports(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not (1024 <= low <= high <= 65535):
+            raise ValueError("must be [low, high] with 1024 <= low <= high <= 65535")
+        return value
+
+
+class PRFilters(_Strict):
+    skip_drafts: bool = True
+    include_labels: tuple[str, ...] = ()
+    exclude_labels: tuple[str, ...] = ()
+    target_branches: tuple[str, ...] = Field(default=(), description="base branch globs; empty means any")
+    fork_approval_label: str = "ok-to-test"
+
+
+class OperatorConfig(_Strict):
+    repository: str = Field(description="owner/name of the one repository this deployment serves")
+    app_name: str | None = Field(default=None, description="defaults to the repository name")
+    github: GitHubConfig = GitHubConfig()
+    registry: RegistryConfig = RegistryConfig()
+    storage: StorageConfig = StorageConfig()
+    rings: RingsConfig = RingsConfig()
+    preview: PreviewConfig = PreviewConfig()
+    pr_filters: PRFilters = PRFilters()
+
+    @field_validator("repository")
+    @classmethod
+    def _owner_name(cls, value: str) -> str:
+        if not _REPO.match(value):
+            raise ValueError("must be owner/name, e.g. acme/web")
+        return value
+
+    @property
+    def owner(self) -> str:
+        return self.repository.split("/", 1)[0]
+
+    @property
+    def repo_name(self) -> str:
+        return self.repository.split("/", 1)[1]
+
+    def resolve_paths(self, base: Path) -> "OperatorConfig":
+        """Relative storage paths are relative to the config file, not the current directory."""
+        storage = self.storage
+        fixed = {
+            name: (base / value if value is not None and not value.is_absolute() else value)
+            for name, value in storage.model_dump().items()
+        }
+        return self.model_copy(update={"storage": StorageConfig(**fixed)})
+
+
+def load_operator_config(path: str | os.PathLike[str] | None = None) -> OperatorConfig:
+    """Load and validate the operator config; ``path`` defaults to $AITHER_CONFIG."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV_VAR)
+        if not path:
+            raise ConfigError([ConfigIssue(f"${CONFIG_ENV_VAR}", "", "not set: point it at the operator config YAML")])
+    file = Path(path)
+    data, node = load_yaml_file(file)
+    config: OperatorConfig = validate_model(OperatorConfig, data, str(file), node)
+    return config.resolve_paths(file.resolve().parent)
+
