@@ -1,0 +1,64 @@
+"""Fixtures shared across the suite: a real local GitHub server with a small repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aither_assets.config.operator import OperatorConfig
+from aither_assets.github.client import GitHubClient, RetryPolicy
+from aither_assets.localgithub.server import run_in_thread
+from aither_assets.localgithub.store import LocalGitHub
+
+OWNER, REPO = "acme", "web"
+
+
+@dataclass
+class GitHubFixture:
+    store: LocalGitHub
+    url: str
+    token: str
+    repository: str = f"{OWNER}/{REPO}"
+
+    def client(self, token: str | None = None, **retry) -> GitHubClient:
+        policy = RetryPolicy(**{"backoff_seconds": 0.01, "max_rate_limit_wait": 5, "secondary_rate_wait": 1, **retry})
+        return GitHubClient.connect(self.url, self.repository, token=token or self.token, retry=policy)
+
+    def operator_config(self, **fields) -> OperatorConfig:
+        return OperatorConfig(repository=self.repository, github={"api_url": self.url, "token_env": "AITHER_TEST_TOKEN",
+                                                                 "seconds_between_writes": 0}, **fields)
+
+    def open_pr(self, name: str, base: str = "dev", files: dict | None = None, **kwargs) -> int:
+        branch = f"feature/{name}"
+        self.store.commit_files(OWNER, REPO, branch, files or {f"app/{name}.py": f"NAME = {name!r}\n"}, name,
+                                author="alice")
+        return self.store.open_pr(OWNER, REPO, head=branch, base=base, title=kwargs.pop("title", name),
+                                  user=kwargs.pop("user", "alice"), **kwargs)
+
+    def push(self, number: int, files: dict) -> str:
+        pr = self.store.get_pr(OWNER, REPO, number)
+        owner = pr["head_repo"].split("/")[0]
+        return self.store.commit_files(owner, REPO, pr["head_ref"], files, "push", author="alice")
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> GitHubFixture:
+    source = tmp_path / "source"
+    (source / "app").mkdir(parents=True)
+    (source / "app" / "__init__.py").write_text("")
+    (source / "README.md").write_text("# web\n")
+    data = tmp_path / "gh"
+    store = LocalGitHub(data)
+    token = store.create_user("aither-bot")
+    for login in ("alice", "maintainer", "mallory"):
+        store.create_user(login)
+    store.create_repo(OWNER, REPO, source_dir=source)
+    store.add_collaborator(OWNER, REPO, "aither-bot", "write")
+    store.add_collaborator(OWNER, REPO, "alice", "write")
+    store.add_collaborator(OWNER, REPO, "maintainer", "write")
+    store.create_branch(OWNER, REPO, "dev", "main")
+    with run_in_thread(data) as url:
+        yield GitHubFixture(store=store, url=url, token=token)
+    store.close()
