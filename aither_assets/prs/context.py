@@ -1,0 +1,59 @@
+"""The facts and plan for one PR head: what pr_context holds (plain data, no Dagster)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aither_assets.config.operator import OperatorConfig
+from aither_assets.github.models import ChangedFile, PullRequest
+from aither_assets.prs.changes import group_files, plan_stages
+
+
+@dataclass(frozen=True)
+class PRContext:
+    number: int
+    title: str
+    author: str
+    url: str
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    base_sha: str
+    is_fork: bool
+    draft: bool
+    labels: tuple[str, ...]
+    ring: str | None
+    file_groups: dict[str, list[str]]
+    plan: dict[str, dict[str, Any]]
+    head_moved: bool  # GitHub's head is newer than the SHA this run was asked to build
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def stage_runs(self, stage: str) -> bool:
+        return bool(self.plan[stage]["run"])
+
+
+def build_context(pr: PullRequest, files: list[ChangedFile], config: OperatorConfig, run_sha: str | None) -> PRContext:
+    """``run_sha`` is the head the run was requested for; it wins over GitHub's newer head."""
+    ring = config.rings.entry_ring(pr.base_ref)
+    groups = group_files(f.filename for f in files)
+    plan = plan_stages(groups, has_ring=ring is not None)
+    return PRContext(
+        number=pr.number,
+        title=pr.title,
+        author=pr.author,
+        url=pr.html_url,
+        head_ref=pr.head_ref,
+        head_sha=run_sha or pr.head_sha,
+        base_ref=pr.base_ref,
+        base_sha=pr.base_sha,
+        is_fork=pr.is_fork,
+        draft=pr.draft,
+        labels=pr.labels,
+        ring=ring,
+        file_groups=groups,
+        plan={stage: {"run": d.run, "reason": d.reason} for stage, d in plan.items()},
+        head_moved=bool(run_sha and run_sha != pr.head_sha),
+    )
