@@ -1,7 +1,5 @@
 """Resources shared by every domain, configured per environment through env vars."""
 
-from __future__ import annotations
-
 import os
 from functools import cached_property
 

@@ -1,0 +1,1 @@
+"""Pull requests as partitions: the partitions definition, the PR sensor, pr_context."""

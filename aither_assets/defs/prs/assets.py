@@ -1,0 +1,42 @@
+"""pr_context: the orchestrator asset. Facts about the PR head and the plan of stages it needs."""
+
+import dagster as dg
+
+from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG
+from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.markdown import md_escape, md_table
+from aither_assets.prs.context import PRContext, build_context
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pull_request",
+    kinds={"github"},
+    description="PR facts, entry ring (from the base branch), changed files grouped, and the plan of stages.",
+)
+def pr_context(context: dg.AssetExecutionContext, github: GitHubResource, aither_config: AitherConfig) -> dg.Output[dict]:
+    client = github.client()
+    number = int(context.partition_key)
+    pr = client.pull(number)
+    ctx = build_context(pr, client.pull_files(number), aither_config.operator, context.run.tags.get(HEAD_SHA_TAG))
+    return dg.Output(ctx.to_json(), metadata=context_metadata(ctx))
+
+
+def context_metadata(ctx: PRContext) -> dict[str, dg.MetadataValue]:
+    plan_rows = [[stage, "run" if d["run"] else "skip", md_escape(d["reason"])] for stage, d in ctx.plan.items()]
+    group_rows = [[group, str(len(files)), md_escape(", ".join(files[:10]) + (" ..." if len(files) > 10 else ""))]
+                  for group, files in ctx.file_groups.items()]
+    return {
+        "title": dg.MetadataValue.text(ctx.title),
+        "author": dg.MetadataValue.text(ctx.author),
+        "pr_url": dg.MetadataValue.url(ctx.url),
+        "head_sha": dg.MetadataValue.text(ctx.head_sha),
+        "base_ref": dg.MetadataValue.text(ctx.base_ref),
+        "ring": dg.MetadataValue.text(ctx.ring or "none (base branch maps to no ring)"),
+        "fork": dg.MetadataValue.bool(ctx.is_fork),
+        "head_moved": dg.MetadataValue.bool(ctx.head_moved),
+        "plan": dg.MetadataValue.md(md_table(["stage", "decision", "why"], plan_rows)),
+        "file_groups": dg.MetadataValue.md(md_table(["group", "files", "paths"], group_rows)),
+        "stages_to_run": dg.MetadataValue.json([s for s, d in ctx.plan.items() if d["run"]]),
+    }

@@ -1,0 +1,13 @@
+"""Run tags the sensor sets and assets read; one place so both sides agree."""
+
+import re
+
+PR_TAG = "aither/pr"
+HEAD_SHA_TAG = "aither/head-sha"
+BASE_REF_TAG = "aither/base-ref"
+DEPLOYING_TAG = "aither/deploying"
+
+
+def tag_safe(value: str, limit: int = 63) -> str:
+    """A PR-controlled string made safe to show as a run tag value (display only, never parsed back)."""
+    return re.sub(r"[^A-Za-z0-9_.\-/]", "_", value)[:limit]
