@@ -1,0 +1,69 @@
+"""The ``aither`` command: the product's CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from aither_assets.config import ConfigError, load_operator_config
+from aither_assets.config.pipeline import PIPELINE_PATH, load_pipeline_config, parse_pipeline_config
+
+
+@click.group()
+def main() -> None:
+    """aither: per-pull-request CI/CD control plane on Dagster."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--operator", is_flag=True, help="PATH is an operator config, not a repository.")
+def validate(path: Path, operator: bool) -> None:
+    """Check a repository's .aither/pipeline.yaml (PATH: repo root or the file itself).
+
+    Prints one line per problem and exits 1, or prints OK and exits 0.
+    """
+    try:
+        if operator:
+            load_operator_config(path)
+        elif path.is_dir():
+            load_pipeline_config(path)
+        else:
+            parse_pipeline_config(path.read_text(encoding="utf-8"), label=str(path))
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        sys.exit(1)
+    click.echo(f"OK: {path if operator or not path.is_dir() else path / PIPELINE_PATH}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Headless: process every sample PR, write --json, stop everything.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".aither-demo"),
+              show_default=True, help="Folder for the local GitHub, registry, Dagster instance and artifacts.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Summary file (--once).")
+@click.option("--reset", is_flag=True, help="Wipe --data first and seed the sample PRs again.")
+@click.option("--port", "ui_port", default=3000, show_default=True, help="Dagster UI port (interactive).")
+@click.option("--timeout", default=1800.0, show_default=True, help="Seconds --once waits for the runs.")
+def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float) -> None:
+    """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
+    from aither_assets.demo.run import run_interactive, run_once
+    from aither_assets.demo.stack import StackError
+
+    data_dir = data_dir.resolve()
+    try:
+        if once:
+            sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))
+        run_interactive(data_dir, reset, ui_port)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _mount_local_github() -> None:
+    from aither_assets.localgithub.cli import local_github
+
+    main.add_command(local_github, name="local-github")
+
+
+_mount_local_github()

@@ -1,0 +1,1 @@
+"""The embedded stack: local GitHub seeded with the sample app, a registry, and Dagster."""

@@ -1,0 +1,154 @@
+"""``aither demo``: the product on its embedded stack, interactive or headless (``--once``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import yaml
+
+from aither_assets.config.operator import load_operator_config
+from aither_assets.demo.seed import Seeded, SeededPR, seed
+from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
+from aither_assets.github.client import client_from_config
+from aither_assets.localgithub.store import LocalGitHub
+
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def prepare(data_dir: Path, reset: bool) -> Seeded:
+    """Seed the local GitHub once per data folder; later starts reuse it (history stays)."""
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    seeded_file = data_dir / "seeded.json"
+    if seeded_file.exists():
+        raw = json.loads(seeded_file.read_text())
+        return Seeded(raw["api_token"], raw["repository"], [SeededPR(**p) for p in raw["prs"]])
+    store = LocalGitHub(data_dir / "github")
+    try:
+        seeded = seed(store)
+    finally:
+        store.close()
+    seeded_file.write_text(json.dumps(asdict(seeded), indent=2))
+    return seeded
+
+
+def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str) -> Path:
+    path = data_dir / "aither.yaml"
+    path.write_text(yaml.safe_dump({
+        "repository": repository,
+        "github": {"api_url": github_url, "token_env": TOKEN_ENV, "seconds_between_writes": 0},
+        "registry": {"address": registry, "insecure": True},
+        "storage": {"root": str(data_dir / "store")},
+    }, sort_keys=False))
+    return path
+
+
+def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sensor_interval: int) -> dict[str, str]:
+    check_docker()
+    github_url = stack.start_local_github(free_port(8765))
+    registry = stack.start_registry(free_port(5000))
+    config = write_operator_config(data_dir, github_url, registry, seeded.repository)
+    env = {
+        "DAGSTER_HOME": str(dagster_home(data_dir)),
+        "AITHER_CONFIG": str(config),
+        TOKEN_ENV: seeded.api_token,
+        "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
+    }
+    ui = stack.start_dagster(env, ui_port)
+    return {"github": github_url, "registry": registry, "dagster": ui or "", **env}
+
+
+def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
+    seeded = prepare(data_dir, reset)
+    with Stack(data_dir) as stack:
+        urls = start(stack, data_dir, seeded, free_port(ui_port), sensor_interval=10)
+        print(f"Dagster UI:    {urls['dagster']}")
+        print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
+        print(f"Registry:      http://{urls['registry']}/v2/_catalog")
+        print(f"Logs:          {data_dir / 'logs'}")
+        print("Ctrl-C stops everything this demo started.")
+        try:
+            while all(proc.poll() is None for _, proc in stack.procs):
+                time.sleep(1)
+            dead = [name for name, proc in stack.procs if proc.poll() is not None]
+            print(f"stopping: {', '.join(dead)} exited (see {data_dir / 'logs'})")
+        except KeyboardInterrupt:
+            print("\nstopping the embedded stack ...")
+
+
+def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:
+    """Seed, let the real sensor and daemon process every PR, write the summary, stop everything."""
+    import dagster as dg
+
+    from aither_assets.demo.summary import summarize
+
+    seeded = prepare(data_dir, reset)
+    with Stack(data_dir) as stack:
+        env = start(stack, data_dir, seeded, ui_port=None, sensor_interval=2)
+        with environment({k: v for k, v in env.items() if k.isupper()}):
+            config = load_operator_config(env["AITHER_CONFIG"])
+            client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
+            pulls = [pr for pr in client.open_pulls()]
+            expected = {p.number: p for p in seeded.prs if p.should_run}
+            instance = dg.DagsterInstance.get()
+            try:
+                _wait_for_runs(instance, [pr for pr in pulls if pr.number in expected], timeout, stack)
+            finally:
+                summary = summarize(instance, pulls, config.rings.entry_ring)
+                json_path.parent.mkdir(parents=True, exist_ok=True)
+                json_path.write_text(json.dumps(summary, indent=2))
+                instance.dispose()
+    problems = verdict(summary, seeded)
+    for line in problems:
+        print(f"FAIL {line}")
+    print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; summary in {json_path}")
+    return 1 if problems else 0
+
+
+def _wait_for_runs(instance, pulls, timeout: float, stack: Stack) -> None:
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout
+    pending = {pr.number: pr for pr in pulls}
+    while pending:
+        for number, pr in list(pending.items()):
+            runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}), limit=1)
+            if runs and runs[0].status.value in TERMINAL:
+                del pending[number]
+        dead = [name for name, proc in stack.procs if proc.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited early; see {stack.data_dir / 'logs'}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PRs {sorted(pending)} had no finished run after {timeout:.0f} s")
+        time.sleep(1)
+
+
+def verdict(summary: dict, seeded: Seeded) -> list[str]:
+    """Every way the demo's outcome differs from what each seeded PR should do."""
+    by_number = {p["number"]: p for p in summary["prs"]}
+    problems = []
+    for pr in seeded.prs:
+        got = by_number.get(pr.number)
+        if got is None:
+            problems.append(f"#{pr.number} ({pr.name}) is not in the summary")
+        elif not pr.should_run:
+            if got["run_status"] is not None:
+                problems.append(f"#{pr.number} ({pr.name}) should not run but has a {got['run_status']} run")
+            elif not got["skipped_reason"]:
+                problems.append(f"#{pr.number} ({pr.name}) was not run but no skip reason was recorded")
+        else:
+            want = "FAILURE" if pr.expect_failure and _has_failing_stage(got) else "SUCCESS"
+            if got["run_status"] != want:
+                problems.append(f"#{pr.number} ({pr.name}) run is {got['run_status']}, expected {want}: {got['failures']}")
+    return problems
+
+
+def _has_failing_stage(entry: dict) -> bool:
+    # Until test assets exist, the broken-test PR has nothing that can fail: it must succeed.
+    return any(key.endswith("_tests") for key in entry["assets"])

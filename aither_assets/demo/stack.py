@@ -1,0 +1,184 @@
+"""Start and stop the embedded stack's processes: local GitHub, the registry, Dagster.
+
+Every process runs in its own session so that stopping the stack stops everything
+it started (``dagster dev`` and the daemon start children of their own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TOKEN_ENV = "AITHER_DEMO_GITHUB_TOKEN"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` when it is free, else any free loopback port."""
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise StackError("no free port on 127.0.0.1")
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"{proc.args[0]} exited with {proc.returncode} before answering {url}{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers; the status is not our concern here
+        except OSError:
+            time.sleep(0.2)
+    raise StackError(f"{url} did not answer within {timeout:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None, lines: int = 15) -> str:
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n--- last lines of " + str(log) + " ---\n" + "\n".join(text)
+
+
+@dataclass
+class Stack:
+    """The processes of one demo; a context manager that always stops what it started."""
+
+    data_dir: Path
+    procs: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def __enter__(self) -> "Stack":
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+        log = self.data_dir / "logs" / f"{name}.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})}, cwd=PROJECT_ROOT, start_new_session=True,
+            )
+        self.procs.append((name, proc))
+        return proc, log
+
+    def stop(self) -> None:
+        # Reverse order: Dagster first, GitHub last, so runs can report while stopping.
+        for _, proc in reversed(self.procs):
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for _, proc in reversed(self.procs):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            _signal_group(proc, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        self.procs.clear()
+
+    # -- the parts ------------------------------------------------------------------
+
+    def start_local_github(self, port: int) -> str:
+        data = self.data_dir / "github"
+        proc, log = self.spawn("local-github", [sys.executable, "-m", "aither_assets.localgithub",
+                                                "--port", str(port), "--data", str(data)])
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/_aither/requests", timeout=30, proc=proc, log=log)
+        return url
+
+    def start_registry(self, port: int) -> str:
+        binary = shutil.which("docker-registry")
+        if binary is None:
+            raise StackError("docker-registry is not installed: apt-get install -y docker-registry")
+        config = self.data_dir / "registry.yml"
+        config.write_text(yaml.safe_dump({
+            "version": 0.1,
+            "log": {"level": "warn"},
+            "storage": {"filesystem": {"rootdirectory": str(self.data_dir / "registry")}, "delete": {"enabled": True}},
+            "http": {"addr": f"127.0.0.1:{port}"},
+        }))
+        proc, log = self.spawn("registry", [binary, "serve", str(config)])
+        address = f"127.0.0.1:{port}"
+        wait_http(f"http://{address}/v2/", timeout=30, proc=proc, log=log)
+        return address
+
+    def start_dagster(self, env: dict[str, str], ui_port: int | None) -> str | None:
+        """``dagster dev`` (UI + daemon) when ``ui_port`` is given, else the daemon alone."""
+        bindir = Path(sys.executable).parent
+        workspace = str(PROJECT_ROOT / "workspace.yaml")
+        if ui_port is None:
+            self.spawn("dagster-daemon", [str(bindir / "dagster-daemon"), "run", "-w", workspace], env)
+            return None
+        proc, log = self.spawn("dagster", [str(bindir / "dagster"), "dev", "-w", workspace,
+                                           "-h", "127.0.0.1", "-p", str(ui_port)], env)
+        url = f"http://127.0.0.1:{ui_port}"
+        wait_http(f"{url}/server_info", timeout=180, proc=proc, log=log)
+        return url
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+
+def check_docker() -> str:
+    """The Docker engine's version, or a StackError that says how to start one."""
+    import docker  # dagster-docker brings docker-py
+
+    try:
+        client = docker.from_env(timeout=5)
+        return str(client.version().get("Version"))
+    except Exception as exc:  # noqa: BLE001 - any failure means the same thing to the user
+        raise StackError(
+            f"the Docker engine does not answer ({exc}); start it with `dockerd &` "
+            "(or `sudo systemctl start docker`) and try again"
+        ) from None
+
+
+def dagster_home(data_dir: Path) -> Path:
+    """An instance folder with the project's dagster.yaml."""
+    home = data_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """Set env vars for this process (the demo reads the instance it launches runs on)."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,100 @@
+"""What happened to each PR, read back from the Dagster instance (runs, materializations, checks)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
+from aither_assets.github.models import PullRequest
+
+PR_CONTEXT = dg.AssetKey("pr_context")
+
+
+def metadata_json(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Dagster metadata values as plain JSON values."""
+    out = {}
+    for key, value in metadata.items():
+        raw = getattr(value, "value", value)
+        try:
+            json.dumps(raw)
+        except TypeError:
+            raw = str(raw)
+        out[key] = raw
+    return out
+
+
+def run_for_head(instance: dg.DagsterInstance, pr: PullRequest) -> dg.DagsterRun | None:
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha}), limit=1)
+    return runs[0] if runs else None
+
+
+def skipped_reason(instance: dg.DagsterInstance, pr: PullRequest) -> str | None:
+    """The sensor's reason for not running this head, from its latest observation of pr_context."""
+    records = instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=PR_CONTEXT, asset_partitions=[pr.partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    metadata = metadata_json(records[0].asset_observation.metadata)
+    if metadata.get("state") == "skipped" and metadata.get("head_sha") == pr.head_sha:
+        return metadata.get("skipped_reason")
+    return None
+
+
+def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict, dict, list[str]]:
+    """(assets, checks, step failures) of one run."""
+    assets: dict[str, dict] = {}
+    checks: dict[str, str] = {}
+    failures: list[str] = []
+    records = instance.get_records_for_run(
+        run.run_id,
+        of_type={
+            DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+            DagsterEventType.ASSET_MATERIALIZATION,
+            DagsterEventType.ASSET_CHECK_EVALUATION,
+            DagsterEventType.STEP_FAILURE,
+        },
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
+            assets.setdefault(event.asset_key.to_user_string(), {"status": "NOT_MATERIALIZED", "metadata": {}})
+        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.step_materialization_data.materialization
+            assets[mat.asset_key.to_user_string()] = {"status": "MATERIALIZED", "metadata": metadata_json(mat.metadata)}
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            checks[name] = "PASSED" if evaluation.passed else "FAILED"
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            failures.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()[:300]}")
+    return assets, checks, failures
+
+
+def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -> dict[str, Any]:
+    prs = []
+    for pr in sorted(pulls, key=lambda p: p.number):
+        run = run_for_head(instance, pr)
+        entry: dict[str, Any] = {
+            "number": pr.number,
+            "title": pr.title,
+            "head_sha": pr.head_sha,
+            "base": pr.base_ref,
+            "ring": ring_of(pr.base_ref),
+            "skipped_reason": skipped_reason(instance, pr),
+            "run_id": run.run_id if run else None,
+            "run_status": run.status.value if run else None,
+            "assets": {},
+            "checks": {},
+            "failures": [],
+        }
+        if run is not None:
+            entry["assets"], entry["checks"], entry["failures"] = run_outcome(instance, run)
+        prs.append(entry)
+    return {"prs": prs}
