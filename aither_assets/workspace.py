@@ -1,0 +1,140 @@
+"""Checkouts of exactly one PR head: a cached bare clone per repository, an export per run.
+
+The export is ``git archive`` of the head SHA, unpacked with tarfile's "data"
+filter: no ``.git`` folder (PR code cannot read the cache's config or other
+PRs' objects), no absolute paths, no links out of the tree. Credentials for
+fetching go through the environment of the fetch alone, never into a config
+file or a URL that PR code could see.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+class WorkspaceError(RuntimeError):
+    pass
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """A PR-controlled string as one safe path component (with a hash when anything was changed)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:limit]
+    if cleaned == text and cleaned:
+        return cleaned
+    return f"{cleaned or 'x'}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    message: str
+    author: str
+    date: str  # ISO 8601, committer date
+    timestamp: int  # committer time, seconds since the epoch (reproducible archives use it)
+
+
+def _git(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300,
+         stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+            "GIT_TERMINAL_PROMPT": "0", "LANG": "C.UTF-8"}
+    proc = subprocess.run(["git", *args], cwd=cwd, env={**base, **(env or {})}, stdout=stdout,
+                          stderr=subprocess.PIPE, timeout=timeout)
+    if proc.returncode != 0:
+        raise WorkspaceError(f"git {args[0]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-500:]}")
+    return proc
+
+
+def auth_env(token: str | None) -> dict[str, str]:
+    """Git config for one fetch, passed in the environment (GIT_CONFIG_*), never written to disk."""
+    if not token:
+        return {}
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"}
+
+
+class RepoCache:
+    """One bare repository per GitHub repository, shared by all runs and fetched incrementally."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def bare_path(self, repository: str) -> Path:
+        return self.root / "git" / f"{safe_name(repository.replace('/', '__'))}.git"
+
+    @contextmanager
+    def _locked(self, repository: str) -> Iterator[Path]:
+        bare = self.bare_path(repository)
+        bare.parent.mkdir(parents=True, exist_ok=True)
+        with open(bare.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one fetch per repository at a time
+            if not (bare / "HEAD").exists():
+                _git(["init", "--bare", "--quiet", str(bare)])
+            yield bare
+
+    def fetch_pr(self, repository: str, clone_url: str, number: int, sha: str, token: str | None = None) -> None:
+        """Make sure ``sha`` (the head of PR ``number``) is in the cache."""
+        if not _SHA.match(sha):
+            raise WorkspaceError(f"not a full commit SHA: {sha!r}")
+        with self._locked(repository) as bare:
+            if self._has(bare, sha):
+                return
+            refspec = f"+refs/pull/{int(number)}/head:refs/aither/pull/{int(number)}"
+            _git(["fetch", "--quiet", "--no-tags", clone_url, refspec], cwd=bare, env=auth_env(token))
+            if not self._has(bare, sha):
+                # The PR moved on since the run was requested; its old head may still be on the server.
+                try:
+                    _git(["fetch", "--quiet", "--no-tags", clone_url, sha], cwd=bare, env=auth_env(token))
+                except WorkspaceError:
+                    pass
+            if not self._has(bare, sha):
+                raise WorkspaceError(f"commit {sha} of PR #{number} is not on the server any more (force-pushed away?)")
+
+    @staticmethod
+    def _has(bare: Path, sha: str) -> bool:
+        return subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=bare,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def commit(self, repository: str, sha: str) -> Commit:
+        fmt = "%H%x00%an <%ae>%x00%cI%x00%ct%x00%B"
+        out = _git(["log", "-1", f"--format={fmt}", sha], cwd=self.bare_path(repository)).stdout.decode("utf-8", "replace")
+        full, author, date, stamp, message = out.split("\x00", 4)
+        return Commit(sha=full, message=message.strip(), author=author, date=date, timestamp=int(stamp))
+
+    def export(self, repository: str, sha: str, dest: Path) -> Path:
+        """Unpack the tree of ``sha`` into ``dest`` (which must not exist)."""
+        dest.mkdir(parents=True)
+        with tempfile.TemporaryFile() as archive:
+            _git(["archive", "--format=tar", sha], cwd=self.bare_path(repository), stdout=archive)
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                tar.extractall(dest, filter="data")
+        return dest
+
+
+@contextmanager
+def checkout(cache: RepoCache, workspaces: Path, repository: str, clone_url: str, number: int, sha: str,
+             run_id: str, token: str | None = None) -> Iterator[Path]:
+    """An isolated tree of exactly ``sha`` for one run, removed afterwards whatever happens."""
+    cache.fetch_pr(repository, clone_url, number, sha, token)
+    dest = workspaces / f"pr-{int(number)}-{sha[:12]}-{safe_name(run_id)[:12]}"
+    if dest.exists():
+        shutil.rmtree(dest)
+    try:
+        yield cache.export(repository, sha, dest)
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
