@@ -55,6 +55,7 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict,
         of_type={
             DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
             DagsterEventType.ASSET_MATERIALIZATION,
+            DagsterEventType.ASSET_OBSERVATION,
             DagsterEventType.ASSET_CHECK_EVALUATION,
             DagsterEventType.STEP_FAILURE,
         },
@@ -68,6 +69,12 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict,
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.step_materialization_data.materialization
             assets[mat.asset_key.to_user_string()] = {"status": "MATERIALIZED", "metadata": metadata_json(mat.metadata)}
+        elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
+            observation = event.asset_observation_data.asset_observation
+            metadata = metadata_json(observation.metadata)
+            if metadata.get("state") == "skipped":
+                assets[observation.asset_key.to_user_string()] = {
+                    "status": "SKIPPED", "skipped_reason": metadata.get("skipped_reason"), "metadata": {}}
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"

@@ -192,6 +192,20 @@ class GitHubClient:
         """(remaining, limit) as of the last response."""
         return self._gh.rate_limiting
 
+    # -- repository ------------------------------------------------------------------
+
+    def clone_url(self) -> str:
+        """Where git fetches this repository from (PR heads included, as refs/pull/N/head)."""
+        with self._call("get repository"):
+            _, data = self._get(self._repo_path)
+            return str(data["clone_url"])
+
+    @property
+    def token(self) -> str | None:
+        """The token for git fetches (never logged; None for App auth, which PyGithub refreshes)."""
+        auth = self._gh.requester.auth
+        return getattr(auth, "token", None)
+
     # -- pull requests ---------------------------------------------------------------
 
     def poll_pulls(self, etag: str | None = None, since: str | None = None, max_pages: int | None = None) -> PollResult:

@@ -1,0 +1,1 @@
+"""build_artifacts: the runtime package of a PR head."""
