@@ -10,7 +10,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 def md_escape(text: str) -> str:
     """Text that renders literally in GitHub/CommonMark Markdown and cannot inject HTML."""
-    text = html.escape(text, quote=True)
+    text = html.escape(text, quote=False)  # quotes are harmless in text; &#x27; would show literally
     text = _MD_SPECIAL.sub(r"\\\1", text)
     # Newlines would end a table cell or start a new block.
     return re.sub(r"[\r\n]+", " ", text)

@@ -1,0 +1,1 @@
+"""quality_report: the linters the repo configures."""

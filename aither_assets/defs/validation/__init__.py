@@ -1,0 +1,1 @@
+"""validation_report: config, YAML, workflows, Dockerfile, compose and workflow security findings."""

@@ -1,0 +1,39 @@
+import dagster as dg
+
+from aither_assets.defs.prs.assets import pr_context
+from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.resources import WorkspaceResource
+from aither_assets.tools import tool_path
+from aither_assets.validation.report import markdown_table, validate_repository
+
+NO_ERRORS = "no_error_findings"
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pull_request",
+    kinds={"github", "docker"},
+    ins={"pr": dg.AssetIn(pr_context.key)},
+    check_specs=[dg.AssetCheckSpec(NO_ERRORS, asset="validation_report", blocking=True,
+                                   description="no finding of error severity")],
+    description="Repo config, YAML, workflow wiring, Dockerfile (hadolint), compose, and zizmor findings.",
+)
+def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource):
+    root = workspace.tree(pr["number"], pr["head_sha"])
+    report = validate_repository(root, hadolint=tool_path("hadolint"), zizmor=tool_path("zizmor"),
+                                 docker=tool_path("docker"))
+    counts = report.counts
+    yield dg.Output(report.to_json(), metadata={
+        "head_sha": pr["head_sha"],
+        "findings": dg.MetadataValue.md(markdown_table(report.findings) if report.findings else "none"),
+        "files_checked": report.files_checked,
+        **{f"{severity}_count": n for severity, n in counts.items()},
+        "tools": dg.MetadataValue.json(report.tools),
+    })
+    errors = [f for f in report.findings if f.severity == "error"]
+    yield dg.AssetCheckResult(
+        check_name=NO_ERRORS,
+        passed=not errors,
+        metadata={"errors": dg.MetadataValue.json([f"{f.file}:{f.line or ''} {f.rule}: {f.message}" for f in errors[:50]])},
+        description=f"{len(errors)} error finding(s)" if errors else "no error findings",
+    )
