@@ -82,6 +82,8 @@ def seed(store: LocalGitHub, sample_dir: Path | None = None) -> Seeded:
     open_branch("docs-readme", "main", _variant("docs-only"), "Docs: explain the items API")
     open_branch("broken-handler", "dev", _variant("broken-test"), "Refactor handlers (breaks a test)",
                 expect_failure=True)
+    open_branch("bad-workflows", "dev", _variant("bad-workflows"), "CI: split the deploy workflow (miswired)",
+                expect_failure=True)
     open_branch("hostile", "dev", {"app/VERSION": "1.3.0\n"}, HOSTILE_TITLE, branch=HOSTILE_BRANCH)
     open_branch("wip", "dev", {"app/VERSION": "2.0.0-wip\n"}, "WIP: new storage backend", draft=True,
                 should_run=False)

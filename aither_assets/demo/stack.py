@@ -162,10 +162,20 @@ def check_docker() -> str:
 
 
 def dagster_home(data_dir: Path) -> Path:
-    """An instance folder with the project's dagster.yaml."""
+    """An instance folder with the project's dagster.yaml, its storage created up front.
+
+    Created here, once: the daemon and its code server would otherwise both create the
+    fresh SQLite schemas at the same moment and leave two alembic heads behind.
+    """
+    import dagster as dg
+
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(home))
+    instance.get_runs(limit=1)  # touches run, event and schedule storage
+    instance.schedule_storage.all_instigator_state()
+    instance.dispose()
     return home
 
 

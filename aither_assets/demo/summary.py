@@ -45,10 +45,11 @@ def skipped_reason(instance: dg.DagsterInstance, pr: PullRequest) -> str | None:
     return None
 
 
-def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict, dict, list[str]]:
-    """(assets, checks, step failures) of one run."""
+def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict, dict, dict, list[str]]:
+    """(assets, checks, check details, step failures) of one run."""
     assets: dict[str, dict] = {}
     checks: dict[str, str] = {}
+    details: dict[str, dict] = {}
     failures: list[str] = []
     records = instance.get_records_for_run(
         run.run_id,
@@ -79,9 +80,10 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict,
             evaluation = event.event_specific_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
             checks[name] = "PASSED" if evaluation.passed else "FAILED"
+            details[name] = {"description": evaluation.description, **metadata_json(evaluation.metadata)}
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             failures.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()[:300]}")
-    return assets, checks, failures
+    return assets, checks, details, failures
 
 
 def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -> dict[str, Any]:
@@ -99,9 +101,10 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             "run_status": run.status.value if run else None,
             "assets": {},
             "checks": {},
+            "check_details": {},
             "failures": [],
         }
         if run is not None:
-            entry["assets"], entry["checks"], entry["failures"] = run_outcome(instance, run)
+            entry["assets"], entry["checks"], entry["check_details"], entry["failures"] = run_outcome(instance, run)
         prs.append(entry)
     return {"prs": prs}

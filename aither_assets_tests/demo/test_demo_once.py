@@ -22,7 +22,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     prs = {p["title"]: p for p in json.loads(summary_file.read_text())["prs"]}
-    assert len(prs) >= 8
+    assert len(prs) >= 10
 
     ran = [p for p in prs.values() if p["run_status"]]
     for pr in ran:
@@ -36,6 +36,32 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert prs["WIP: new storage backend"]["skipped_reason"].startswith("draft PR")
     assert "ok-to-test" in prs["Outside contribution (fork-unapproved)"]["skipped_reason"]
     assert prs["Outside contribution (fork-approved)"]["run_status"] == "SUCCESS"
+    # Tests ran for real: the broken head fails exactly one named test, in the UI metadata and the check.
+    broken = prs["Refactor handlers (breaks a test)"]
+    assert broken["run_status"] == "FAILURE"
+    assert broken["checks"]["unit_tests:all_tests_passed"] == "FAILED"
+    failing = broken["check_details"]["unit_tests:all_tests_passed"]["failing_tests"]
+    assert len(failing) == 1 and "test_wrong_method_is_405" in failing[0]
+    assert broken["assets"]["unit_tests"]["metadata"]["failed"] == 1
+    assert "test\\_wrong\\_method\\_is\\_405" in broken["assets"]["unit_tests"]["metadata"]["failing_tests"]
+    good = prs["Paginate the items API"]
+    for name in ("unit_tests", "domain_tests", "integration_tests"):
+        assert good["assets"][name]["metadata"]["tests"] > 0 and good["assets"][name]["metadata"]["failed"] == 0
+        assert good["checks"][f"{name}:all_tests_passed"] == "PASSED"
+    assert good["assets"]["build_artifacts"]["metadata"]["iteration"] == 1
+    # A docs-only head builds and tests nothing, and says why.
+    docs = prs["Docs: explain the items API"]
+    assert docs["assets"]["build_artifacts"] == {"status": "SKIPPED", "skipped_reason": "docs-only change", "metadata": {}}
+
+    # The three wiring bugs of the pipeline we replace are each named, and block the run.
+    miswired = prs["CI: split the deploy workflow (miswired)"]
+    assert miswired["run_status"] == "FAILURE"
+    assert miswired["checks"]["validation_report:no_error_findings"] == "FAILED"
+    errors = " ".join(miswired["check_details"]["validation_report:no_error_findings"]["errors"])
+    for rule in ("needs-missing-job", "shared-concurrency-group", "reusable-not-callable"):
+        assert rule in errors
+    assert good["checks"]["validation_report:no_error_findings"] == "PASSED"
+
     hostile = prs[HOSTILE_TITLE]
     assert hostile["run_status"] == "SUCCESS"
     assert hostile["assets"]["pr_context"]["metadata"]["title"] == HOSTILE_TITLE
