@@ -11,7 +11,7 @@ import fnmatch
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,6 +73,14 @@ class RegistryConfig(_Strict):
         if (self.username_env is None) != (self.password_env is None):
             raise ValueError("username_env and password_env go together: set both or neither")
         return self
+
+
+class ImagesConfig(_Strict):
+    """Build settings the operator controls (the repo's Dockerfile says the rest)."""
+
+    # Passed as the BASE_IMAGE build arg per platform: lets an air-gapped builder use local bases.
+    base_images: dict[Literal["linux/amd64", "linux/arm64"], str] = {}
+    build_timeout_seconds: float = Field(default=900, gt=0)
 
 
 class StorageConfig(_Strict):
@@ -158,9 +166,11 @@ class PRFilters(_Strict):
 
 class OperatorConfig(_Strict):
     repository: str = Field(description="owner/name of the one repository this deployment serves")
-    app_name: str | None = Field(default=None, description="defaults to the repository name")
+    app_name: Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web")] | None = Field(
+        default=None, description="names images and containers <app>-pr-<N>; defaults to the repository name")
     github: GitHubConfig = GitHubConfig()
     registry: RegistryConfig = RegistryConfig()
+    images: ImagesConfig = ImagesConfig()
     storage: StorageConfig = StorageConfig()
     rings: RingsConfig = RingsConfig()
     preview: PreviewConfig = PreviewConfig()
@@ -180,6 +190,21 @@ class OperatorConfig(_Strict):
     @property
     def repo_name(self) -> str:
         return self.repository.split("/", 1)[1]
+
+    @property
+    def app(self) -> str:
+        """Names images and preview containers; the operator's, not the PR's, so a PR cannot rename them."""
+        return self.app_name or re.sub(r"[^a-z0-9-]+", "-", self.repo_name.lower()).strip("-")[:31] or "app"
+
+    def registry_auth(self, environ: Mapping[str, str]) -> dict[str, str] | None:
+        """Registry credentials from the environment variables the config names (None: anonymous)."""
+        reg = self.registry
+        if reg.username_env is None or reg.password_env is None:
+            return None
+        missing = [name for name in (reg.username_env, reg.password_env) if not environ.get(name)]
+        if missing:
+            raise ValueError(f"registry credentials: environment variable(s) {missing} are not set")
+        return {"username": environ[reg.username_env], "password": environ[reg.password_env]}
 
     def resolve_paths(self, base: Path) -> "OperatorConfig":
         """Relative storage paths are relative to the config file, not the current directory."""
