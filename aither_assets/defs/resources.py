@@ -11,6 +11,8 @@ from pydantic import PrivateAttr
 
 from aither_assets.config import OperatorConfig, load_operator_config
 from aither_assets.config.operator import CONFIG_ENV_VAR
+from aither_assets.environments.docker_env import PreviewEnvironments
+from aither_assets.environments.ports import PortAllocator
 from aither_assets.github.client import GitHubClient, client_from_config
 from aither_assets.workspace import RepoCache, checkout
 
@@ -71,6 +73,21 @@ class WorkspaceResource(dg.ConfigurableResource):
         return RepoCache(self.config.operator.storage.root / "cache")
 
 
+class PreviewResource(dg.ConfigurableResource):
+    """Preview containers of this deployment's app, and the persisted port allocation."""
+
+    config: AitherConfig
+
+    def environments(self) -> PreviewEnvironments:
+        return PreviewEnvironments(app=self.config.operator.app)
+
+    def ports(self) -> PortAllocator:
+        operator = self.config.operator
+        low, high = operator.preview.port_range
+        operator.storage.root.mkdir(parents=True, exist_ok=True)
+        return PortAllocator(operator.storage.root / "ports.sqlite3", low, high)
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     config = AitherConfig(path=dg.EnvVar(CONFIG_ENV_VAR))
@@ -79,4 +96,5 @@ def resources() -> dg.Definitions:
         "aither_config": config,
         "github": github,
         "workspace": WorkspaceResource(config=config, github=github),
+        "preview": PreviewResource(config=config),
     })

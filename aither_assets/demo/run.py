@@ -11,10 +11,11 @@ from pathlib import Path
 import yaml
 
 from aither_assets.config.operator import load_operator_config
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.demo.seed import Seeded, SeededPR, seed
 from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.github.client import client_from_config
+from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -38,12 +39,15 @@ def prepare(data_dir: Path, reset: bool) -> Seeded:
     return seeded
 
 
-def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str) -> Path:
+def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str,
+                          base_images: dict[str, str]) -> Path:
     path = data_dir / "aither.yaml"
     path.write_text(yaml.safe_dump({
         "repository": repository,
         "github": {"api_url": github_url, "token_env": TOKEN_ENV, "seconds_between_writes": 0},
         "registry": {"address": registry, "insecure": True},
+        # Nothing can be pulled here: the sample's Dockerfile gets a base built from Debian packages.
+        "images": {"base_images": base_images},
         "storage": {"root": str(data_dir / "store")},
     }, sort_keys=False))
     return path
@@ -51,14 +55,17 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
 
 def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sensor_interval: int) -> dict[str, str]:
     check_docker()
+    print("building the local base image (cached after the first time) ...", flush=True)
+    base_images = ensure_base_images(["linux/amd64"])
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
-    config = write_operator_config(data_dir, github_url, registry, seeded.repository)
+    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images)
     env = {
         "DAGSTER_HOME": str(dagster_home(data_dir)),
         "AITHER_CONFIG": str(config),
         TOKEN_ENV: seeded.api_token,
         "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
+        "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 5)),
     }
     ui = stack.start_dagster(env, ui_port)
     return {"github": github_url, "registry": registry, "dagster": ui or "", **env}
@@ -101,6 +108,8 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
                 _wait_for_runs(instance, [pr for pr in pulls if pr.number in expected], timeout, stack)
             finally:
                 summary = summarize(instance, pulls, config.rings.entry_ring)
+                verify_images_in_registry(summary, config)
+                summary["teardown"] = teardown_all(config)
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
@@ -109,6 +118,34 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; summary in {json_path}")
     return 1 if problems else 0
+
+
+def verify_images_in_registry(summary: dict, config) -> None:
+    """Each pushed tag must resolve to the digest the asset recorded (read from the registry itself)."""
+    from aither_assets.images.registry import RegistryClient
+
+    registry = RegistryClient(config.registry.address, insecure=config.registry.insecure or None)
+    for pr in summary["prs"]:
+        image = pr["assets"].get("container_image", {})
+        if image.get("status") != "MATERIALIZED":
+            continue
+        repository = image["metadata"]["reference"].split("@")[0].split("/", 1)[1]
+        resolved = {tag: registry.head_manifest(repository, tag) for tag in image["metadata"]["tags"]}
+        image["registry_tags"] = resolved
+        image["registry_verified"] = all(d == image["metadata"]["digest"] for d in resolved.values())
+
+
+def teardown_all(config) -> dict:
+    """--once leaves nothing running: every preview container of the app removed, every port freed."""
+    from aither_assets.environments.docker_env import PreviewEnvironments
+    from aither_assets.environments.ports import PortAllocator
+
+    environments = PreviewEnvironments(app=config.app)
+    removed = environments.sweep(open_prs=set())
+    ports = PortAllocator(config.storage.root / "ports.sqlite3", *config.preview.port_range)
+    for pr in list(ports.allocations()):
+        ports.release(pr)
+    return {"removed_prs": sorted(removed), "left_running": [c.name for c in environments.list_ours()]}
 
 
 def _wait_for_runs(instance, pulls, timeout: float, stack: Stack) -> None:
@@ -146,4 +183,9 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
             want = "FAILURE" if pr.expect_failure else "SUCCESS"
             if got["run_status"] != want:
                 problems.append(f"#{pr.number} ({pr.name}) run is {got['run_status']}, expected {want}: {got['failures']}")
+            image = got["assets"].get("container_image", {})
+            if image.get("status") == "MATERIALIZED" and not image.get("registry_verified"):
+                problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: {image.get('registry_tags')}")
+    if summary.get("teardown", {}).get("left_running"):
+        problems.append(f"preview containers still running after teardown: {summary['teardown']['left_running']}")
     return problems

@@ -35,11 +35,12 @@ class PRContext:
         return bool(self.plan[stage]["run"])
 
 
-def build_context(pr: PullRequest, files: list[ChangedFile], config: OperatorConfig, run_sha: str | None) -> PRContext:
+def build_context(pr: PullRequest, files: list[ChangedFile], config: OperatorConfig, run_sha: str | None,
+                  has_docker: bool = True) -> PRContext:
     """``run_sha`` is the head the run was requested for; it wins over GitHub's newer head."""
     ring = config.rings.entry_ring(pr.base_ref)
     groups = group_files(f.filename for f in files)
-    plan = plan_stages(groups, has_ring=ring is not None)
+    plan = plan_stages(groups, has_docker=has_docker, has_ring=ring is not None)
     return PRContext(
         number=pr.number,
         title=pr.title,

@@ -62,6 +62,24 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
         assert rule in errors
     assert good["checks"]["validation_report:no_error_findings"] == "PASSED"
 
+    # The image is in the registry under every tag, by digest; the preview answered its smoke checks.
+    image = good["assets"]["container_image"]
+    assert image["registry_verified"] and image["metadata"]["digest"].startswith("sha256:")
+    assert image["metadata"]["tags"] == [f"pr-{good['number']}-dev-v1", f"pr-{good['number']}-dev-latest",
+                                         f"pr-{good['number']}-latest", f"pr-{good['number']}-{good['head_sha'][:8]}",
+                                         f"dev-pr-{good['number']}-latest"]
+    environment = good["assets"]["pr_environment"]["metadata"]
+    assert environment["digest"] == image["metadata"]["digest"] and environment["container"] == f"sample-app-pr-{good['number']}"
+    assert good["checks"]["smoke_report:smoke_passed"] == "PASSED" and good["assets"]["smoke_report"]["metadata"]["passed"] >= 3
+    ports = [p["assets"]["pr_environment"]["metadata"]["port"] for p in prs.values() if "pr_environment" in p["assets"]
+             and p["assets"]["pr_environment"]["status"] == "MATERIALIZED"]
+    assert len(ports) == len(set(ports)) >= 4  # never shared by two live PRs
+    # Nothing deploys a head whose tests or validation failed, or a docs-only head (and it says why).
+    assert broken["assets"]["container_image"]["status"] == "NOT_MATERIALIZED"
+    assert docs["assets"]["container_image"] == {"status": "SKIPPED", "skipped_reason": "no source, docker or config change",
+                                                 "metadata": {}}
+    assert json.loads(summary_file.read_text())["teardown"]["left_running"] == []
+
     hostile = prs[HOSTILE_TITLE]
     assert hostile["run_status"] == "SUCCESS"
     assert hostile["assets"]["pr_context"]["metadata"]["title"] == HOSTILE_TITLE

@@ -2,9 +2,12 @@
 
 import dagster as dg
 
+from aither_assets.config.errors import ConfigError
+from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG
-from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
+from aither_assets.defs.skips import planned_skips
 from aither_assets.markdown import md_escape, md_table
 from aither_assets.prs.context import PRContext, build_context
 
@@ -15,11 +18,19 @@ from aither_assets.prs.context import PRContext, build_context
     kinds={"github"},
     description="PR facts, entry ring (from the base branch), changed files grouped, and the plan of stages.",
 )
-def pr_context(context: dg.AssetExecutionContext, github: GitHubResource, aither_config: AitherConfig) -> dg.Output[dict]:
+def pr_context(context: dg.AssetExecutionContext, github: GitHubResource, aither_config: AitherConfig,
+               workspace: WorkspaceResource) -> dg.Output[dict]:
     client = github.client()
     number = int(context.partition_key)
     pr = client.pull(number)
-    ctx = build_context(pr, client.pull_files(number), aither_config.operator, context.run.tags.get(HEAD_SHA_TAG))
+    sha = context.run.tags.get(HEAD_SHA_TAG) or pr.head_sha
+    try:
+        has_docker = load_pipeline_config(workspace.tree(number, sha)).docker is not None
+    except ConfigError:
+        has_docker = True  # validation_report names the config errors and blocks the run
+    ctx = build_context(pr, client.pull_files(number), aither_config.operator, sha, has_docker=has_docker)
+    for observation in planned_skips(context.partition_key, ctx.head_sha, ctx.plan):
+        context.log_event(observation)
     return dg.Output(ctx.to_json(), metadata=context_metadata(ctx))
 
 

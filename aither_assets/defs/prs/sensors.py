@@ -93,7 +93,7 @@ def supersede_older_runs(context: dg.SensorEvaluationContext, decision: TickDeci
     cancelled = 0
     for run in context.instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS, job_name=pr_pipeline_job.name)):
         pr = run.tags.get(PR_TAG)
-        if pr in newest and run.tags.get(HEAD_SHA_TAG) != newest[pr] and DEPLOYING_TAG not in run.tags:
+        if pr in newest and run.tags.get(HEAD_SHA_TAG) != newest[pr] and run.tags.get(DEPLOYING_TAG) != "true":
             context.instance.run_coordinator.cancel_run(run.run_id)
             cancelled += 1
     return cancelled

@@ -1,0 +1,128 @@
+import datetime as dt
+import os
+
+import dagster as dg
+
+from aither_assets.config.pipeline import load_pipeline_config
+from aither_assets.defs.prs.assets import pr_context
+from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.prs.tags import DEPLOYING_TAG
+from aither_assets.defs.resources import AitherConfig, PreviewResource, WorkspaceResource
+from aither_assets.defs.skips import record_skip, skip_unless_planned
+from aither_assets.defs.testing.assets import TEST_ASSETS
+from aither_assets.images.build import build_image
+from aither_assets.images.tags import image_repository, image_tags, oci_labels
+from aither_assets.smoke.checks import run_smoke
+
+SMOKE_PASSED = "smoke_passed"
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pull_request",
+    kinds={"docker"},
+    ins={"pr": dg.AssetIn(pr_context.key), "build": dg.AssetIn("build_artifacts")},
+    # After validation and every test suite: their blocking checks keep a broken head from being pushed.
+    deps=["validation_report", *TEST_ASSETS],
+    output_required=False,
+    description="Image built from the PR head for each platform, pushed by digest with the PR's tags.",
+)
+def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, workspace: WorkspaceResource,
+                    aither_config: AitherConfig):
+    if skip_unless_planned(context, pr, "image"):
+        return
+    operator = aither_config.operator
+    root = workspace.tree(pr["number"], pr["head_sha"])
+    docker = load_pipeline_config(root).docker
+    if docker is None:  # the plan knew, unless the config changed under a re-run
+        record_skip(context, pr, "the repo config has no docker section")
+        return
+    repository = image_repository(operator.registry.address, operator.app)
+    tags = image_tags(pr["number"], pr["base_ref"], build["iteration"], pr["head_sha"], pr["ring"])
+    labels = oci_labels(pr["url"].rsplit("/pull/", 1)[0], pr["head_sha"], dt.datetime.now(dt.timezone.utc).isoformat(),
+                        pr["number"], pr["base_ref"], pr["ring"], title=operator.app)
+    result = build_image(
+        root, docker.dockerfile, list(docker.platforms), repository, tags, labels=labels,
+        build_args=dict(docker.build_args), base_images=dict(operator.images.base_images),
+        registry_auth=operator.registry_auth(os.environ), log=context.log.debug,
+        insecure_registry=operator.registry.insecure or None, timeout=operator.images.build_timeout_seconds,
+    )
+    yield dg.Output(result.to_dict(), metadata={
+        "head_sha": pr["head_sha"],
+        "digest": result.digest,
+        "reference": result.reference,
+        "tags": dg.MetadataValue.json(result.tags),
+        "platforms": dg.MetadataValue.json(result.platforms),
+        "build_seconds": round(result.build_seconds, 2),
+        "push_seconds": round(result.push_seconds, 2),
+        "cached_steps": result.cached_steps,
+    })
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pull_request",
+    kinds={"docker"},
+    ins={"pr": dg.AssetIn(pr_context.key), "image": dg.AssetIn("container_image")},
+    description="The preview container <app>-pr-<N> running the image by digest, its URL, port and TTL.",
+)
+def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, preview: PreviewResource,
+                   workspace: WorkspaceResource, aither_config: AitherConfig) -> dg.Output[dict]:
+    pipeline = load_pipeline_config(workspace.tree(pr["number"], pr["head_sha"]))
+    health_path = pipeline.smoke[0].path if pipeline.smoke else "/"
+    port = preview.ports().allocate(pr["number"])
+    # While this step runs, a newer head queues behind it instead of cancelling it half-way.
+    context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "true"})
+    try:
+        deployment = preview.environments().deploy(
+            pr["number"], f"{image['repository']}@{image['digest']}", port=port, container_port=pipeline.app.port,
+            sha=pr["head_sha"], base_ref=pr["base_ref"], health_path=health_path,
+            ttl_hours=aither_config.operator.preview.ttl_hours,
+        )
+    finally:
+        context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "false"})
+    value = deployment.to_dict() | {"digest": image["digest"]}
+    return dg.Output(value, metadata={
+        "head_sha": pr["head_sha"],
+        "url": dg.MetadataValue.url(deployment.url),
+        "port": deployment.port,
+        "container": deployment.name,
+        "digest": image["digest"],
+        "started_at": deployment.started_at,
+        "expires_at": deployment.expires_at,
+    })
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pull_request",
+    kinds={"docker"},
+    ins={"pr": dg.AssetIn(pr_context.key), "environment": dg.AssetIn("pr_environment")},
+    check_specs=[dg.AssetCheckSpec(SMOKE_PASSED, asset="smoke_report", blocking=True,
+                                   description="every smoke check answered as the repo config expects")],
+    description="The repo's HTTP smoke checks against the preview: status, body, latency.",
+)
+def smoke_report(context: dg.AssetExecutionContext, pr: dict, environment: dict, workspace: WorkspaceResource):
+    checks = load_pipeline_config(workspace.tree(pr["number"], pr["head_sha"])).smoke
+    # No declared check still leaves the health wait of the deploy: report zero checks, passed.
+    report = run_smoke(environment["url"], list(checks)) if checks else None
+    if report is None:
+        yield dg.Output({"results": []}, metadata={"head_sha": pr["head_sha"], "checks": 0,
+                                                   "results": dg.MetadataValue.md("the repo config declares no smoke check")})
+        yield dg.AssetCheckResult(check_name=SMOKE_PASSED, passed=True, description="no smoke check declared")
+        return
+    failed = [r for r in report.results if not r.passed]
+    yield dg.Output(report.to_dict(), metadata={
+        "head_sha": pr["head_sha"],
+        "url": dg.MetadataValue.url(environment["url"]),
+        "checks": len(report.results),
+        "passed": sum(r.passed for r in report.results),
+        "failed": len(failed),
+        "results": dg.MetadataValue.md(report.to_markdown()),
+    })
+    yield dg.AssetCheckResult(
+        check_name=SMOKE_PASSED,
+        passed=report.passed,
+        metadata={"failures": dg.MetadataValue.json([f"{r.path}: {r.reason}" for r in failed])},
+        description="all smoke checks passed" if report.passed else "; ".join(f"{r.path}: {r.reason}" for r in failed)[:1000],
+    )
