@@ -157,3 +157,52 @@ def test_thousand_open_prs_first_and_steady_ticks_stay_far_below_the_limit(githu
     assert steady.run_requests == [] and len(steady.requests) == 1
     # The daemon gives a tick 60 s; a third of that is "far below". Figures: benchmarks/.
     assert first_seconds < 20 and steady_seconds < 20
+
+
+@pytest.fixture
+def queued_instance():
+    overrides = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
+    with dg.instance_for_test(overrides=overrides) as inst:
+        yield inst
+
+
+def queue_run(instance, number, sha, **tags):
+    """A queued run as the daemon leaves it (QueuedRunCoordinator), with the origin it requires."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="aither_assets.definitions"))
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), "pr_pipeline")
+    run = DagsterRun(job_name="pr_pipeline", run_id=f"run-{number}-{sha[:6]}-{len(tags)}", status=dg.DagsterRunStatus.QUEUED,
+                     tags={"aither/pr": str(number), "aither/head-sha": sha, **tags}, remote_job_origin=origin)
+    instance.add_run(run)
+    return run.run_id
+
+
+def test_newer_head_cancels_the_queued_run_of_the_older_head_unless_deploying(github, queued_instance, tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setenv("AITHER_TEST_TOKEN", github.token)
+    config_file = tmp_path / "aither.yaml"
+    config_file.write_text(yaml.safe_dump(github.operator_config().model_dump(mode="json")))
+    config = AitherConfig(path=str(config_file))
+    first, second = github.open_pr("first"), github.open_pr("second")
+    old_first = github.store.get_pr(OWNER, REPO, first)["head_sha"]
+    old_second = github.store.get_pr(OWNER, REPO, second)["head_sha"]
+    plain = queue_run(queued_instance, first, old_first)
+    deploying = queue_run(queued_instance, second, old_second, **{"aither/deploying": "true"})
+    unrelated = queue_run(queued_instance, 999, "c" * 40)
+
+    resources = {"aither_config": config, "github": GitHubResource(config=config)}
+    with dg.build_sensor_context(instance=queued_instance, resources=resources) as context:
+        pull_request_sensor(context)  # first tick: full sync, same heads as the queued runs
+    assert queued_instance.get_run_by_id(plain).status == dg.DagsterRunStatus.QUEUED
+
+    github.push(first, {"app/first.py": "v = 2\n"})
+    github.push(second, {"app/second.py": "v = 2\n"})
+    with dg.build_sensor_context(instance=queued_instance, resources=resources, cursor=context.cursor) as context:
+        result = pull_request_sensor(context)
+    assert len(result.run_requests) == 2
+    assert queued_instance.get_run_by_id(plain).status == dg.DagsterRunStatus.CANCELED
+    assert queued_instance.get_run_by_id(deploying).status == dg.DagsterRunStatus.QUEUED  # left to finish its deploy
+    assert queued_instance.get_run_by_id(unrelated).status == dg.DagsterRunStatus.QUEUED
