@@ -164,6 +164,14 @@ class PRFilters(_Strict):
     fork_approval_label: str = "ok-to-test"
 
 
+class PagesConfig(_Strict):
+    """Where dashboards are published and linked from (PR comments, statuses)."""
+
+    base_url: str | None = Field(default=None, description="URL the pages folder is served at, for links")
+    gh_pages: bool = Field(default=False, description="also commit pages to the repository's gh-pages branch")
+    branch: str = "gh-pages"
+
+
 class OperatorConfig(_Strict):
     repository: str = Field(description="owner/name of the one repository this deployment serves")
     app_name: Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web")] | None = Field(
@@ -175,6 +183,8 @@ class OperatorConfig(_Strict):
     rings: RingsConfig = RingsConfig()
     preview: PreviewConfig = PreviewConfig()
     pr_filters: PRFilters = PRFilters()
+    pages: PagesConfig = PagesConfig()
+    dagster_ui_url: str = Field(default="http://127.0.0.1:3000", description="for links to runs and assets")
 
     @field_validator("repository")
     @classmethod

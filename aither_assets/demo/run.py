@@ -40,7 +40,7 @@ def prepare(data_dir: Path, reset: bool) -> Seeded:
 
 
 def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str,
-                          base_images: dict[str, str]) -> Path:
+                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None) -> Path:
     path = data_dir / "aither.yaml"
     path.write_text(yaml.safe_dump({
         "repository": repository,
@@ -49,6 +49,9 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
         # Nothing can be pulled here: the sample's Dockerfile gets a base built from Debian packages.
         "images": {"base_images": base_images},
         "storage": {"root": str(data_dir / "store")},
+        # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
+        "pages": {"base_url": pages_url, "gh_pages": True},
+        **({"dagster_ui_url": ui_url} if ui_url else {}),
     }, sort_keys=False))
     return path
 
@@ -59,7 +62,9 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sen
     base_images = ensure_base_images(["linux/amd64"])
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
-    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images)
+    pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if ui_port else None
+    ui_url = f"http://127.0.0.1:{ui_port}" if ui_port else None
+    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url, ui_url)
     env = {
         "DAGSTER_HOME": str(dagster_home(data_dir)),
         "AITHER_CONFIG": str(config),
@@ -68,7 +73,7 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sen
         "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 5)),
     }
     ui = stack.start_dagster(env, ui_port)
-    return {"github": github_url, "registry": registry, "dagster": ui or "", **env}
+    return {"github": github_url, "registry": registry, "dagster": ui or "", "pages": pages_url or "", **env}
 
 
 def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
@@ -78,6 +83,7 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
         print(f"Dagster UI:    {urls['dagster']}")
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
+        print(f"Dashboards:    {urls['pages']}/")
         print(f"Logs:          {data_dir / 'logs'}")
         print("Ctrl-C stops everything this demo started.")
         try:
@@ -93,7 +99,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
     """Seed, let the real sensor and daemon process every PR, write the summary, stop everything."""
     import dagster as dg
 
-    from aither_assets.demo.summary import summarize
+    from aither_assets.reporting.summary import summarize
 
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:

@@ -127,6 +127,15 @@ class Stack:
         wait_http(f"http://{address}/v2/", timeout=30, proc=proc, log=log)
         return address
 
+    def start_pages_server(self, port: int, folder: Path) -> str:
+        """Serve the published dashboards (static files) on loopback."""
+        folder.mkdir(parents=True, exist_ok=True)
+        proc, log = self.spawn("pages", [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                                         "--directory", str(folder), str(port)])
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/", timeout=30, proc=proc, log=log)
+        return url
+
     def start_dagster(self, env: dict[str, str], ui_port: int | None) -> str | None:
         """``dagster dev`` (UI + daemon) when ``ui_port`` is given, else the daemon alone."""
         bindir = Path(sys.executable).parent

@@ -108,3 +108,63 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             entry["assets"], entry["checks"], entry["check_details"], entry["failures"] = run_outcome(instance, run)
         prs.append(entry)
     return {"prs": prs}
+
+
+TEST_ASSET_NAMES = ("unit_tests", "domain_tests", "integration_tests")
+
+
+def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) -> list[dg.DagsterRun]:
+    """This PR's pipeline runs, newest first."""
+    return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit))
+
+
+def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, Any]:
+    """The summary entry of one run, PR facts taken from its own pr_context materialization."""
+    assets, checks, details, failures = run_outcome(instance, run)
+    context = assets.get("pr_context", {}).get("metadata", {})
+    return {
+        "number": int(run.tags[PR_TAG]),
+        "title": context.get("title"),
+        "author": context.get("author"),
+        "url": context.get("pr_url"),
+        "head_sha": run.tags.get(HEAD_SHA_TAG),
+        "base": context.get("base_ref"),
+        "ring": context.get("ring"),
+        "run_id": run.run_id,
+        "run_status": run.status.value,
+        "assets": assets,
+        "checks": checks,
+        "check_details": details,
+        "failures": failures,
+    }
+
+
+def history(instance: dg.DagsterInstance, number: int, limit: int = 30) -> list[dict[str, Any]]:
+    """One point per finished run of this PR, oldest first; a figure the run did not produce is None."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit
+    )
+    points = []
+    for record in reversed(records):
+        run = record.dagster_run
+        if not run.is_finished:
+            continue
+        assets, _, _, _ = run_outcome(instance, run)
+        tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES if assets.get(name, {}).get("status") == "MATERIALIZED"]
+
+        def total(field: str):
+            values = [meta.get(field) for meta in tests]
+            return sum(values) if tests and all(isinstance(v, int) for v in values) else None
+
+        build = assets.get("build_artifacts", {}).get("metadata", {})
+        duration = (record.end_time - record.start_time) if record.end_time and record.start_time else None
+        points.append({
+            "sha": run.tags.get(HEAD_SHA_TAG),
+            "iteration": build.get("iteration"),
+            "at": record.create_timestamp.isoformat(),
+            "tests_passed": total("passed"),
+            "tests_failed": total("failed"),
+            "duration_seconds": round(duration, 1) if duration is not None else None,
+            "run_status": run.status.value,
+        })
+    return points
