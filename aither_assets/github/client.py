@@ -206,6 +206,27 @@ class GitHubClient:
         auth = self._gh.requester.auth
         return getattr(auth, "token", None)
 
+    def authenticated_login(self) -> str:
+        """Who our writes are authored by: the token's user, or ``<app-slug>[bot]`` for a GitHub App.
+
+        GitHub answers ``GET /user`` with 403 for an installation token, so an App asks
+        ``GET /app`` with its JWT instead.
+        """
+        auth = self._gh.requester.auth
+        with self._call("identify the authenticated user"):
+            if isinstance(auth, Auth.AppInstallationAuth):
+                self.requests_made += 1
+                _, data = self._gh.requester.withAuth(auth._app_auth).requestJsonAndCheck("GET", "/app")
+                return f"{data['slug']}[bot]"
+            _, data = self._get("/user")
+            return str(data["login"])
+
+    @property
+    def app_id(self) -> int | None:
+        """The GitHub App id when authenticating as an App installation (check runs need one)."""
+        value = getattr(self._gh.requester.auth, "app_id", None)
+        return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
+
     # -- pull requests ---------------------------------------------------------------
 
     def poll_pulls(self, etag: str | None = None, since: str | None = None, max_pages: int | None = None) -> PollResult:
@@ -289,6 +310,20 @@ class GitHubClient:
     def create_check_run(self, sha: str, name: str, status: str, **fields: Any) -> dict:
         with self._call(f"create check run {name!r}"):
             return self._send("POST", f"{self._repo_path}/check-runs", {"name": name, "head_sha": _sha(sha), "status": status, **fields})
+
+    def check_runs(self, sha: str) -> list[dict]:
+        """The latest check run of each name on ``sha`` (every page)."""
+        path = f"{self._repo_path}/commits/{_sha(sha)}/check-runs"
+        runs: list[dict] = []
+        with self._call(f"list check runs of {sha[:12]}"):
+            page = 1
+            while True:
+                _, data = self._get(path, {"filter": "latest", "per_page": 100, "page": page})
+                batch = (data or {}).get("check_runs") or []
+                runs.extend(batch)
+                if len(batch) < 100:
+                    return runs
+                page += 1
 
     def update_check_run(self, check_run_id: int, **fields: Any) -> dict:
         with self._call(f"update check run {check_run_id}"):

@@ -97,7 +97,10 @@ class ChecksMixin(StoreBase):
         if fields.get("check_name"):
             values["name"] = fields["check_name"]
         if fields.get("output") is not None:
-            values["output"] = json.dumps(_merge_output(json.loads(current.get("output") or "{}"), fields["output"]))
+            previous = current.get("output") or {}
+            if isinstance(previous, str):  # a stored row holds JSON text; check_run() hands it back parsed
+                previous = json.loads(previous)
+            values["output"] = json.dumps(_merge_output(previous, fields["output"]))
         status = fields.get("status")
         conclusion = fields.get("conclusion")
         if status is not None:
