@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from aither_assets.config.operator import load_operator_config
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORT_WHEN_TAG, REPORTED_RUN_TAG
 from aither_assets.demo.seed import Seeded, SeededPR, seed
 from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.github.client import client_from_config
@@ -96,7 +96,8 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
 
 
 def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:
-    """Seed, let the real sensor and daemon process every PR, write the summary, stop everything."""
+    """Seed, let the real sensors and daemon process every PR, push once more to one PR (its second
+    iteration), write the summary, tear down and stop everything."""
     import dagster as dg
 
     from aither_assets.reporting.summary import summarize
@@ -107,15 +108,20 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
         with environment({k: v for k, v in env.items() if k.isupper()}):
             config = load_operator_config(env["AITHER_CONFIG"])
             client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
-            pulls = [pr for pr in client.open_pulls()]
-            expected = {p.number: p for p in seeded.prs if p.should_run}
+            expected = {p.number for p in seeded.prs if p.should_run}
             instance = dg.DagsterInstance.get()
+            summary: dict = {"prs": []}
             try:
-                _wait_for_runs(instance, [pr for pr in pulls if pr.number in expected], timeout, stack)
+                deadline = time.monotonic() + timeout
+                _wait_for_runs(instance, [pr for pr in client.open_pulls() if pr.number in expected], deadline, stack)
+                second = push_second_iteration(data_dir, seeded)
+                _wait_for_runs(instance, [client.pull(second)], deadline, stack)
             finally:
+                pulls = client.open_pulls()
                 summary = summarize(instance, pulls, config.rings.entry_ring)
                 verify_images_in_registry(summary, config)
-                summary["teardown"] = teardown_all(config)
+                summary["github"] = github_feedback_facts(client, pulls)
+                summary["teardown"] = teardown_all(config, client)
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
@@ -124,6 +130,36 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; summary in {json_path}")
     return 1 if problems else 0
+
+
+def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
+    """A new head on the first PR that runs: a second iteration (v2 tag, same sticky comment)."""
+    first = next(p for p in seeded.prs if p.should_run and not p.expect_failure)
+    store = LocalGitHub(data_dir / "github")
+    try:
+        pr = store.get_pr(*seeded.repository.split("/"), first.number)
+        store.commit_files(*seeded.repository.split("/"), pr["head_ref"], {"app/VERSION": "1.1.1\n"},
+                           "Bump the version again", author="alice")
+    finally:
+        store.close()
+    return first.number
+
+
+def github_feedback_facts(client, pulls) -> dict:
+    """What GitHub shows for each PR (read back through the API): sticky comments, statuses, deployments."""
+    from aither_assets.feedback import MARKER
+
+    facts = {}
+    for pr in pulls:
+        comments = [c for c in client.comments(pr.number) if c.body.startswith(MARKER)]
+        combined = client.combined_status(pr.head_sha)
+        deployments = client.deployments(environment=f"pr-{pr.number}")
+        facts[str(pr.number)] = {
+            "sticky_comments": len(comments),
+            "statuses": {s["context"]: s["state"] for s in combined.get("statuses", [])},
+            "deployments": len(deployments),
+        }
+    return facts
 
 
 def verify_images_in_registry(summary: dict, config) -> None:
@@ -141,34 +177,42 @@ def verify_images_in_registry(summary: dict, config) -> None:
         image["registry_verified"] = all(d == image["metadata"]["digest"] for d in resolved.values())
 
 
-def teardown_all(config) -> dict:
-    """--once leaves nothing running: every preview container of the app removed, every port freed."""
+def teardown_all(config, client) -> dict:
+    """--once leaves nothing running: every preview container of the app removed, every port freed,
+    and the PRs' GitHub deployments marked inactive (what the teardown job does one PR at a time)."""
     from aither_assets.environments.docker_env import PreviewEnvironments
     from aither_assets.environments.ports import PortAllocator
+    from aither_assets.feedback import deactivate_deployments
 
     environments = PreviewEnvironments(app=config.app)
     removed = environments.sweep(open_prs=set())
+    for pr in removed:
+        deactivate_deployments(client, pr)
     ports = PortAllocator(config.storage.root / "ports.sqlite3", *config.preview.port_range)
     for pr in list(ports.allocations()):
         ports.release(pr)
     return {"removed_prs": sorted(removed), "left_running": [c.name for c in environments.list_ours()]}
 
 
-def _wait_for_runs(instance, pulls, timeout: float, stack: Stack) -> None:
+def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
+    """Until each PR's head has a finished pipeline run and that run's end report has finished."""
     import dagster as dg
 
-    deadline = time.monotonic() + timeout
     pending = {pr.number: pr for pr in pulls}
     while pending:
         for number, pr in list(pending.items()):
             runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}), limit=1)
-            if runs and runs[0].status.value in TERMINAL:
+            if not runs or runs[0].status.value not in TERMINAL:
+                continue
+            reports = instance.get_runs(filters=dg.RunsFilter(
+                tags={REPORTED_RUN_TAG: runs[0].run_id, REPORT_WHEN_TAG: "end"}), limit=1)
+            if reports and reports[0].status.value in TERMINAL:
                 del pending[number]
         dead = [name for name, proc in stack.procs if proc.poll() is not None]
         if dead:
             raise RuntimeError(f"{', '.join(dead)} exited early; see {stack.data_dir / 'logs'}")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"PRs {sorted(pending)} had no finished run after {timeout:.0f} s")
+            raise TimeoutError(f"PRs {sorted(pending)} had no finished, reported run in time")
         time.sleep(1)
 
 
@@ -192,6 +236,10 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
             image = got["assets"].get("container_image", {})
             if image.get("status") == "MATERIALIZED" and not image.get("registry_verified"):
                 problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: {image.get('registry_tags')}")
+    for number, facts in summary.get("github", {}).items():
+        ran = by_number.get(int(number), {}).get("run_status")
+        if ran and facts["sticky_comments"] != 1:
+            problems.append(f"#{number} has {facts['sticky_comments']} sticky comments, expected exactly one")
     if summary.get("teardown", {}).get("left_running"):
         problems.append(f"preview containers still running after teardown: {summary['teardown']['left_running']}")
     return problems

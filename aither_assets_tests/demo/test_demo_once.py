@@ -48,7 +48,6 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     for name in ("unit_tests", "domain_tests", "integration_tests"):
         assert good["assets"][name]["metadata"]["tests"] > 0 and good["assets"][name]["metadata"]["failed"] == 0
         assert good["checks"][f"{name}:all_tests_passed"] == "PASSED"
-    assert good["assets"]["build_artifacts"]["metadata"]["iteration"] == 1
     # A docs-only head builds and tests nothing, and says why.
     docs = prs["Docs: explain the items API"]
     assert docs["assets"]["build_artifacts"] == {"status": "SKIPPED", "skipped_reason": "docs-only change", "metadata": {}}
@@ -65,7 +64,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     # The image is in the registry under every tag, by digest; the preview answered its smoke checks.
     image = good["assets"]["container_image"]
     assert image["registry_verified"] and image["metadata"]["digest"].startswith("sha256:")
-    assert image["metadata"]["tags"] == [f"pr-{good['number']}-dev-v1", f"pr-{good['number']}-dev-latest",
+    assert image["metadata"]["tags"] == [f"pr-{good['number']}-dev-v2", f"pr-{good['number']}-dev-latest",
                                          f"pr-{good['number']}-latest", f"pr-{good['number']}-{good['head_sha'][:8]}",
                                          f"dev-pr-{good['number']}-latest"]
     environment = good["assets"]["pr_environment"]["metadata"]
@@ -79,6 +78,21 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert docs["assets"]["container_image"] == {"status": "SKIPPED", "skipped_reason": "no source, docker or config change",
                                                  "metadata": {}}
     assert json.loads(summary_file.read_text())["teardown"]["left_running"] == []
+
+    # A second head on the first PR: iteration 2, still one sticky comment, statuses per stage, deployments.
+    assert good["assets"]["build_artifacts"]["metadata"]["iteration"] == 2
+    assert good["assets"]["container_image"]["metadata"]["tags"][0] == f"pr-{good['number']}-dev-v2"
+    facts = json.loads(summary_file.read_text())["github"]
+    for pr in ran:
+        assert facts[str(pr["number"])]["sticky_comments"] == 1
+    assert set(facts[str(good["number"])]["statuses"].values()) == {"success"}
+    assert facts[str(good["number"])]["deployments"] == 2  # one per deployed head
+    assert facts[str(broken["number"])]["statuses"]["aither/unit-tests"] == "failure"
+    pages = tmp_path / "demo" / "store" / "pages"
+    assert (pages / "index.html").exists()
+    for pr in ran:
+        assert (pages / f"pr-{pr['number']}" / "index.html").exists()
+    assert "&lt;script&gt;" in (pages / f"pr-{prs[HOSTILE_TITLE]['number']}" / "index.html").read_text()
 
     hostile = prs[HOSTILE_TITLE]
     assert hostile["run_status"] == "SUCCESS"

@@ -7,9 +7,10 @@ from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import DEPLOYING_TAG
-from aither_assets.defs.resources import AitherConfig, PreviewResource, WorkspaceResource
+from aither_assets.defs.resources import AitherConfig, GitHubResource, PreviewResource, WorkspaceResource
 from aither_assets.defs.skips import record_skip, skip_unless_planned
 from aither_assets.defs.testing.assets import TEST_ASSETS
+from aither_assets.feedback import record_deployment
 from aither_assets.images.build import build_image
 from aither_assets.images.tags import image_repository, image_tags, oci_labels
 from aither_assets.smoke.checks import run_smoke
@@ -67,10 +68,13 @@ def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, wo
     description="The preview container <app>-pr-<N> running the image by digest, its URL, port and TTL.",
 )
 def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, preview: PreviewResource,
-                   workspace: WorkspaceResource, aither_config: AitherConfig) -> dg.Output[dict]:
+                   workspace: WorkspaceResource, aither_config: AitherConfig, github: GitHubResource) -> dg.Output[dict]:
     pipeline = load_pipeline_config(workspace.tree(pr["number"], pr["head_sha"]))
     health_path = pipeline.smoke[0].path if pipeline.smoke else "/"
     port = preview.ports().allocate(pr["number"])
+    client = github.client()
+    # A GitHub Deployment per preview, with statuses as it deploys (best effort: never fails the deploy).
+    record_deployment(client, pr["number"], pr["head_sha"], None, "in_progress")
     # While this step runs, a newer head queues behind it instead of cancelling it half-way.
     context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "true"})
     try:
@@ -79,8 +83,12 @@ def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, pre
             sha=pr["head_sha"], base_ref=pr["base_ref"], health_path=health_path,
             ttl_hours=aither_config.operator.preview.ttl_hours,
         )
+    except Exception:
+        record_deployment(client, pr["number"], pr["head_sha"], None, "failure")
+        raise
     finally:
         context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "false"})
+    record_deployment(client, pr["number"], pr["head_sha"], deployment.url, "success")
     value = deployment.to_dict() | {"digest": image["digest"]}
     return dg.Output(value, metadata={
         "head_sha": pr["head_sha"],

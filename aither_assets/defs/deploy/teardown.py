@@ -7,6 +7,7 @@ import dagster as dg
 
 from aither_assets.defs.prs.tags import PR_TAG
 from aither_assets.defs.resources import GitHubResource, PreviewResource
+from aither_assets.feedback import deactivate_deployments
 from aither_assets.github.client import GitHubError
 
 
@@ -16,12 +17,15 @@ class TeardownConfig(dg.Config):
 
 
 @dg.op(description="Remove the PR's preview containers and free its port; the partition and history stay.")
-def teardown_preview(context: dg.OpExecutionContext, config: TeardownConfig, preview: PreviewResource) -> None:
+def teardown_preview(context: dg.OpExecutionContext, config: TeardownConfig, preview: PreviewResource,
+                     github: GitHubResource) -> None:
     removed = preview.environments().teardown(config.pr)
     freed = preview.ports().release(config.pr)
+    inactive = deactivate_deployments(github.client(), config.pr)  # best effort, like all feedback
     context.log_event(dg.AssetObservation(
         asset_key="pr_environment", partition=str(config.pr),
-        metadata={"state": "torn_down", "reason": config.reason, "containers_removed": removed, "port_freed": freed},
+        metadata={"state": "torn_down", "reason": config.reason, "containers_removed": removed, "port_freed": freed,
+                  "github_deployments_inactive": inactive},
     ))
 
 

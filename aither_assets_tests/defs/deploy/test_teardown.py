@@ -53,7 +53,7 @@ def sweep(resources):
 
 
 def teardown(resources, request, instance):
-    return preview_teardown.execute_in_process(run_config=request.run_config, resources={"preview": resources["preview"]},
+    return preview_teardown.execute_in_process(run_config=request.run_config, resources=resources,
                                                instance=instance, tags=request.tags)
 
 

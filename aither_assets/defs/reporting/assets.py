@@ -1,0 +1,80 @@
+import json
+
+import dagster as dg
+
+from aither_assets.dashboard.model import Links, page_from_summary
+from aither_assets.dashboard.paths import pr_path
+from aither_assets.dashboard.publish import publish_gh_pages, publish_local
+from aither_assets.dashboard.render import render_index, render_pr_page
+from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.feedback import FeedbackLinks, publish_feedback
+from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
+
+DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log
+
+
+def latest_entry(context: dg.AssetExecutionContext) -> dict:
+    """The newest pipeline run of this PR, as a summary entry (the report job runs after it)."""
+    number = int(context.partition_key)
+    runs = pipeline_runs(context.instance, number, limit=1)
+    if not runs:
+        raise dg.Failure(f"PR #{number} has no pipeline run to report on yet")
+    return entry_for_run(context.instance, runs[0])
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pr_report",
+    kinds={"html"},
+    description="Static page of the PR (real figures only; missing data shows as missing) and the index of all PRs.",
+)
+def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
+    operator = aither_config.operator
+    links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
+    entry = latest_entry(context)
+    points = history(context.instance, entry["number"])
+    pages_dir = operator.storage.pages
+    data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    data_file.write_text(json.dumps({"entry": entry, "history": points}))
+    all_pages = [page_from_summary(d["entry"], d["history"], links)
+                 for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
+    page = page_from_summary(entry, points, links)
+    files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages)}
+    written = publish_local(pages_dir, files)
+    metadata = {
+        "head_sha": entry["head_sha"],
+        "run_status": entry["run_status"],
+        "page": dg.MetadataValue.path(str(pages_dir / pr_path(entry["number"]))),
+        "history_points": len(points),
+        "files_written": len(written),
+    }
+    if links.pr_page(entry["number"]):
+        metadata["url"] = dg.MetadataValue.url(links.pr_page(entry["number"]))
+    if operator.pages.gh_pages:
+        client = github.client()
+        commit = publish_gh_pages(client.clone_url(), files, branch=operator.pages.branch, token=client.token,
+                                  message=f"Dashboard for PR #{entry['number']} at {entry['head_sha'][:8]}",
+                                  workdir=operator.storage.root / "gh-pages")
+        metadata["gh_pages_commit"] = commit
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=pr_partitions,
+    group_name="pr_report",
+    kinds={"github"},
+    deps=[pr_dashboard],
+    description="Commit statuses (or check runs) per stage and the one sticky PR comment, updated in place.",
+)
+def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
+    operator = aither_config.operator
+    entry = latest_entry(context)
+    links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
+    feedback_links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=links.pr_page(entry["number"]))
+    # Never fails the run: GitHub trouble is reported in the metadata and the next run reconciles.
+    report = publish_feedback(github.client(), entry, feedback_links, use_check_runs=operator.github.app is not None)
+    for error in report.errors:
+        context.log.warning(error)
+    return dg.MaterializeResult(metadata=report.to_metadata())

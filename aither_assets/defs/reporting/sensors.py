@@ -1,0 +1,50 @@
+"""Report on every pipeline run twice: when it starts (pending) and when it ends (results)."""
+
+import os
+
+import dagster as dg
+
+from aither_assets.defs.prs.jobs import pr_pipeline_job
+from aither_assets.defs.prs.tags import PR_TAG, REPORT_PR_TAG, REPORT_WHEN_TAG, REPORTED_RUN_TAG
+
+pr_report_job = dg.define_asset_job(
+    name="pr_report",
+    selection=dg.AssetSelection.groups("pr_report"),
+    executor_def=dg.in_process_executor,
+    description="Dashboard page and GitHub feedback for the latest pipeline run of one PR.",
+)
+
+
+def _interval() -> int:
+    return int(os.environ.get("AITHER_SENSOR_INTERVAL_SECONDS", "30"))
+
+
+def _report(context: dg.RunStatusSensorContext, when: str) -> dg.RunRequest:
+    run = context.dagster_run
+    return dg.RunRequest(
+        run_key=f"report:{when}:{run.run_id}",
+        partition_key=run.tags[PR_TAG],
+        # Not the pipeline's per-PR tag: a report must not wait for the run it reports on.
+        tags={REPORT_PR_TAG: run.tags[PR_TAG], REPORTED_RUN_TAG: run.run_id, REPORT_WHEN_TAG: when},
+    )
+
+
+def _sensor(status: dg.DagsterRunStatus, name: str, when: str):
+    @dg.run_status_sensor(
+        name=f"report_on_{name}",
+        run_status=status,
+        monitored_jobs=[pr_pipeline_job],
+        request_job=pr_report_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=_interval(),
+        description=f"Publishes the dashboard and GitHub feedback when a PR pipeline run reaches {name}.",
+    )
+    def sensor(context: dg.RunStatusSensorContext):
+        return _report(context, when)
+
+    return sensor
+
+
+report_on_start = _sensor(dg.DagsterRunStatus.STARTED, "start", "start")
+report_on_success = _sensor(dg.DagsterRunStatus.SUCCESS, "success", "end")
+report_on_failure = _sensor(dg.DagsterRunStatus.FAILURE, "failure", "end")
