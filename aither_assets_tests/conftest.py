@@ -9,6 +9,7 @@ import pytest
 
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.github.client import GitHubClient, RetryPolicy
+from aither_assets.images.base import docker_available
 from aither_assets.localgithub.server import run_in_thread
 from aither_assets.localgithub.store import LocalGitHub
 
@@ -62,3 +63,31 @@ def github(tmp_path: Path) -> GitHubFixture:
     with run_in_thread(data) as url:
         yield GitHubFixture(store=store, url=url, token=token)
     store.close()
+
+
+# -- real Docker (tests marked ``docker`` skip cleanly when no engine answers) ----------------
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> str:
+    """The engine's version; skips the test when no Docker engine answers."""
+    ok, detail = docker_available()
+    if not ok:
+        pytest.skip(f"no Docker engine answers: {detail}")
+    return detail
+
+
+@pytest.fixture(scope="session")
+def sample_images(docker_engine):
+    """The sample app built once on the local base image, plus a variant with another image id."""
+    from aither_assets_tests.environments.docker_support import sample_images_fixture
+
+    yield from sample_images_fixture()
+
+
+@pytest.fixture
+def previews(docker_engine, tmp_path):
+    """(PreviewEnvironments for a unique app name, a PortAllocator); containers removed afterwards."""
+    from aither_assets_tests.environments.docker_support import previews_fixture
+
+    yield from previews_fixture(tmp_path)

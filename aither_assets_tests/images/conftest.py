@@ -1,4 +1,4 @@
-"""Fixtures for tests that need a real Docker engine (marked ``docker``)."""
+"""Fixtures for the image tests: a real local registry and image clean-up (docker_engine is in the root conftest)."""
 
 from __future__ import annotations
 
@@ -15,22 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from aither_assets.images.base import docker_available
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "docker: needs a running Docker engine (skipped cleanly when none answers)")
-
-
-@pytest.fixture(scope="session")
-def docker_engine() -> str:
-    """The engine's version; skips the test when no Docker engine answers."""
-    ok, detail = docker_available()
-    if not ok:
-        pytest.skip(f"no Docker engine answers: {detail}")
-    return detail
-
 
 # --------------------------------------------------------------------------- local registry
 # Fixtures for aither_assets.images.build / .registry tests: a real OCI registry (Debian's

@@ -10,18 +10,12 @@ import yaml
 from aither_assets.defs.deploy.teardown import preview_sweep_sensor, preview_teardown
 from aither_assets.defs.resources import AitherConfig, GitHubResource, PreviewResource
 from aither_assets_tests.conftest import OWNER, REPO
-from aither_assets_tests.environments.docker_support import (
-    docker_engine_fixture,
-    remove_app_containers,
-    sample_images_fixture,
-)
+from aither_assets_tests.environments.docker_support import remove_app_containers
 
 
-@pytest.fixture(scope="module")
-def sample_image():
-    docker_engine_fixture()
-    for images in sample_images_fixture():
-        yield images.id
+@pytest.fixture
+def sample_image(sample_images):
+    return sample_images.id
 
 
 @pytest.fixture
