@@ -90,6 +90,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert facts[str(broken["number"])]["statuses"]["aither/unit-tests"] == "failure"
     pages = tmp_path / "demo" / "store" / "pages"
     assert (pages / "index.html").exists()
+    assert "No promotion yet" in (pages / "rings" / "ring-0.html").read_text()
     for pr in ran:
         assert (pages / f"pr-{pr['number']}" / "index.html").exists()
     assert "&lt;script&gt;" in (pages / f"pr-{prs[HOSTILE_TITLE]['number']}" / "index.html").read_text()

@@ -3,9 +3,9 @@ import json
 import dagster as dg
 
 from aither_assets.dashboard.model import Links, page_from_summary
-from aither_assets.dashboard.paths import pr_path
+from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
-from aither_assets.dashboard.render import render_index, render_pr_page
+from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import FeedbackLinks, publish_feedback
@@ -41,7 +41,10 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     all_pages = [page_from_summary(d["entry"], d["history"], links)
                  for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
     page = page_from_summary(entry, points, links)
-    files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages)}
+    rings = list(operator.rings.ladder)
+    files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages, rings=rings)}
+    # Ring pages say which PR/digest runs in each ring; nothing is promoted yet, and they say so.
+    files.update({ring_path(ring): render_ring_page(ring, []) for ring in rings})
     written = publish_local(pages_dir, files)
     metadata = {
         "head_sha": entry["head_sha"],
