@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test demo check clean
+.PHONY: install test demo check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ check: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/aither demo
+
+# Issue 7's benchmarks on the embedded stack (about 10-15 min on 2 cores): benchmarks/results.json, RESULTS.md.
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py --json benchmarks/results.json --markdown benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache
