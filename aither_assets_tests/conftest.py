@@ -65,6 +65,20 @@ def github(tmp_path: Path) -> GitHubFixture:
     store.close()
 
 
+@pytest.fixture(scope="session")
+def app_keys() -> tuple[str, str]:
+    """(private PEM, public PEM) of an RSA key for GitHub App tests."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
 # -- real Docker (tests marked ``docker`` skip cleanly when no engine answers) ----------------
 
 

@@ -26,6 +26,7 @@ from aither_assets.images.base import (
     image_info,
     image_platform,
 )
+from aither_assets_tests.testing.helpers import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample-app"
@@ -83,15 +84,7 @@ def failed_cases(junit: Path) -> list[str]:
 
 def overlay(variant: str, tmp_path: Path) -> Path:
     """A copy of the sample with ``variant``'s files laid over it."""
-    target = tmp_path / f"sample-{variant}"
-    shutil.copytree(SAMPLE, target, ignore=IGNORED, symlinks=True)
-    source = VARIANTS / variant
-    for path in source.rglob("*"):
-        if path.is_file() and path.name != "VARIANT.md":
-            dest = target / path.relative_to(source)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
-    return target
+    return copy_sample(tmp_path / f"sample-{variant}", variant)
 
 
 @pytest.fixture(scope="module")

@@ -117,15 +117,3 @@ def feature_pr(gh: LocalGitHub) -> int:
     return gh.open_pr("alice", "app", head="feature", base="main", title="Feature", body="Body", user="alice")
 
 
-@pytest.fixture(scope="session")
-def app_keys() -> tuple[str, str]:
-    """(private PEM, public PEM) of an RSA key for GitHub App tests."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
