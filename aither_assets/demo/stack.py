@@ -91,14 +91,17 @@ class Stack:
     def stop(self) -> None:
         # Reverse order: Dagster first, GitHub last, so runs can report while stopping.
         for _, proc in reversed(self.procs):
-            _signal_group(proc, signal.SIGTERM)
+            _signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for _, proc in reversed(self.procs):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            _signal_group(proc, signal.SIGKILL)
+            # The leader may be gone while its children (code server, run workers) live on:
+            # the whole process group goes, always.
+            _signal_group(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
+            _wait_group_gone(proc.pid, timeout=5)
         self.procs.clear()
 
     # -- the parts ------------------------------------------------------------------
@@ -150,10 +153,28 @@ class Stack:
         return url
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name may hold spaces or parentheses: fields start after the last ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                members.append(int(stat.parent.name))
+    return members
+
+
+def _wait_group_gone(pgid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _group_members(pgid) and time.monotonic() < deadline:
+        _signal_group(pgid, signal.SIGKILL)
+        time.sleep(0.1)
 
 
 def check_docker() -> str:

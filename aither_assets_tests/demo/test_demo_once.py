@@ -101,5 +101,5 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert not Path("/tmp/aither-pwned").exists()
 
     # Nothing left running: no process of ours still holds the data folder.
-    leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "demo")], capture_output=True, text=True)
+    leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
