@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from aither_assets.config.operator import load_operator_config
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORT_WHEN_TAG, REPORTED_RUN_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.demo.seed import Seeded, SeededPR, seed
 from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.github.client import client_from_config
@@ -195,8 +195,11 @@ def teardown_all(config, client) -> dict:
 
 
 def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
-    """Until each PR's head has a finished pipeline run and that run's end report has finished."""
+    """Until each PR's head has a finished pipeline run that reported: in its own last steps, or by a
+    report run that has finished."""
     import dagster as dg
+
+    from aither_assets.reporting.summary import reported_in_run
 
     pending = {pr.number: pr for pr in pulls}
     while pending:
@@ -204,8 +207,10 @@ def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
             runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}), limit=1)
             if not runs or runs[0].status.value not in TERMINAL:
                 continue
-            reports = instance.get_runs(filters=dg.RunsFilter(
-                tags={REPORTED_RUN_TAG: runs[0].run_id, REPORT_WHEN_TAG: "end"}), limit=1)
+            if reported_in_run(instance, runs[0].run_id):
+                del pending[number]
+                continue
+            reports = instance.get_runs(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: runs[0].run_id}), limit=1)
             if reports and reports[0].status.value in TERMINAL:
                 del pending[number]
         dead = [name for name, proc in stack.procs if proc.poll() is not None]

@@ -13,7 +13,14 @@ from aither_assets.feedback.publisher import (
     publish_feedback,
     record_deployment,
 )
-from aither_assets.feedback.stages import CONTEXTS, STAGES, StageOutcome, overall_state, stage_outcomes
+from aither_assets.feedback.stages import (
+    CONTEXTS,
+    STAGES,
+    StageOutcome,
+    overall_state,
+    stage_outcomes,
+    starting_entry,
+)
 
 __all__ = [
     "CONTEXTS",
@@ -29,4 +36,5 @@ __all__ = [
     "record_deployment",
     "render_comment",
     "stage_outcomes",
+    "starting_entry",
 ]

@@ -89,6 +89,27 @@ def stage_outcomes(entry: Mapping[str, Any], links: FeedbackLinks | Mapping[str,
     return [_outcome(stage, entry, plan, links) for stage in STAGES]
 
 
+def starting_entry(context: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """The summary entry of a run that has just started: PR facts and plan from pr_context's value,
+    no stage results yet (each stage reads pending, or skipped when the plan says so)."""
+    return {
+        "number": context["number"],
+        "title": context.get("title"),
+        "author": context.get("author"),
+        "url": context.get("url"),
+        "head_sha": context["head_sha"],
+        "base": context.get("base_ref"),
+        "ring": context.get("ring"),
+        "run_id": run_id,
+        "run_status": "STARTED",
+        "assets": {"pr_context": {"status": "MATERIALIZED",
+                                  "metadata": {"head_sha": context["head_sha"], "plan": context.get("plan") or {}}}},
+        "checks": {},
+        "check_details": {},
+        "failures": [],
+    }
+
+
 def overall_state(outcomes: list[StageOutcome]) -> State:
     """GitHub's combining rule: failure/error beat pending beats success."""
     states = {o.state for o in outcomes}

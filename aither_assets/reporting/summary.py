@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.github.models import PullRequest
 
 PR_CONTEXT = dg.AssetKey("pr_context")
+PR_FEEDBACK = dg.AssetKey("pr_feedback")
 
 
 def metadata_json(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +108,7 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
         }
         if run is not None:
             entry["assets"], entry["checks"], entry["check_details"], entry["failures"] = run_outcome(instance, run)
+            entry["reported_by"] = reported_by(instance, run.run_id)
         prs.append(entry)
     return {"prs": prs}
 
@@ -118,8 +121,11 @@ def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) ->
     return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit))
 
 
-def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, Any]:
-    """The summary entry of one run, PR facts taken from its own pr_context materialization."""
+def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> dict[str, Any]:
+    """The summary entry of one run, PR facts taken from its own pr_context materialization.
+
+    ``status`` stands in for the run's own status when the run reports on itself before it ends.
+    """
     assets, checks, details, failures = run_outcome(instance, run)
     context = assets.get("pr_context", {}).get("metadata", {})
     return {
@@ -131,7 +137,7 @@ def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str,
         "base": context.get("base_ref"),
         "ring": context.get("ring"),
         "run_id": run.run_id,
-        "run_status": run.status.value,
+        "run_status": status or run.status.value,
         "assets": assets,
         "checks": checks,
         "check_details": details,
@@ -139,15 +145,21 @@ def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str,
     }
 
 
-def history(instance: dg.DagsterInstance, number: int, limit: int = 30) -> list[dict[str, Any]]:
-    """One point per finished run of this PR, oldest first; a figure the run did not produce is None."""
+def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
+            current: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """One point per finished run of this PR, oldest first; a figure the run did not produce is None.
+
+    ``current`` (run id, status) counts a run that reports on itself as finished with that status;
+    its duration runs up to now.
+    """
     records = instance.get_run_records(
         filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit
     )
     points = []
     for record in reversed(records):
         run = record.dagster_run
-        if not run.is_finished:
+        own = current is not None and run.run_id == current[0]
+        if not run.is_finished and not own:
             continue
         assets, _, _, _ = run_outcome(instance, run)
         tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES if assets.get(name, {}).get("status") == "MATERIALIZED"]
@@ -157,7 +169,8 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30) -> list[
             return sum(values) if tests and all(isinstance(v, int) for v in values) else None
 
         build = assets.get("build_artifacts", {}).get("metadata", {})
-        duration = (record.end_time - record.start_time) if record.end_time and record.start_time else None
+        end_time = time.time() if own else record.end_time
+        duration = (end_time - record.start_time) if end_time and record.start_time else None
         points.append({
             "sha": run.tags.get(HEAD_SHA_TAG),
             "iteration": build.get("iteration"),
@@ -165,6 +178,22 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30) -> list[
             "tests_passed": total("passed"),
             "tests_failed": total("failed"),
             "duration_seconds": round(duration, 1) if duration is not None else None,
-            "run_status": run.status.value,
+            "run_status": current[1] if own else run.status.value,
         })
     return points
+
+
+def reported_by(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """Who published this run's dashboard and feedback: the run itself, a report run, or nobody (yet)."""
+    if reported_in_run(instance, run_id):
+        return "pipeline run"
+    reports = instance.get_runs(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id}), limit=1)
+    if reports and reports[0].status == dg.DagsterRunStatus.SUCCESS:
+        return "report run"
+    return None
+
+
+def reported_in_run(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the pipeline run published its own dashboard and feedback (its last steps)."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    return any(r.event_log_entry.dagster_event.asset_key == PR_FEEDBACK for r in records)

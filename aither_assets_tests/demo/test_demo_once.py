@@ -93,6 +93,9 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert "No promotion yet" in (pages / "rings" / "ring-0.html").read_text()
     for pr in ran:
         assert (pages / f"pr-{pr['number']}" / "index.html").exists()
+    # A run whose stages all pass reports in its own last steps; a failed one gets a report run.
+    assert good["reported_by"] == "pipeline run" and broken["reported_by"] == "report run"
+    assert docs["reported_by"] == "report run"  # skipped stages skip the in-run report too
     assert "&lt;script&gt;" in (pages / f"pr-{prs[HOSTILE_TITLE]['number']}" / "index.html").read_text()
 
     hostile = prs[HOSTILE_TITLE]

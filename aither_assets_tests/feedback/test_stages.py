@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aither_assets.feedback import CONTEXTS, FeedbackLinks, overall_state, stage_outcomes
+from aither_assets.feedback import CONTEXTS, FeedbackLinks, overall_state, stage_outcomes, starting_entry
 
 from .conftest import DOCS_ONLY_PR, DRAFT_PR, FAILING_TEST_PR, SUCCESS_PR, VALIDATION_FAILED_PR
 
@@ -129,3 +129,19 @@ def test_result_of_another_head_is_not_this_heads_result(entry) -> None:
 def test_target_url_is_an_http_link_or_nothing(entry, links, expected) -> None:
     unit = by_context(stage_outcomes(entry(SUCCESS_PR), links))["aither/unit-tests"]
     assert unit.target_url == expected
+
+
+def test_a_run_that_just_started_shows_every_planned_stage_pending_and_skips_as_skipped() -> None:
+    context = {
+        "number": 7, "title": "Fix <b>it</b>", "author": "dev", "url": "http://gh/pr/7", "head_sha": "a" * 40,
+        "base_ref": "dev", "ring": "dev",
+        "plan": {stage: {"run": stage not in ("image", "environment", "smoke"), "reason": "docs-only change"}
+                 for stage in ("build", "quality", "tests", "image", "environment", "smoke")},
+    }
+    outcomes = by_context(stage_outcomes(starting_entry(context, "run-1"), FeedbackLinks(run="http://dagster/runs/run-1")))
+    assert {c: o.state for c, o in outcomes.items() if not o.skipped} == {
+        c: "pending" for c in ("aither/validation", "aither/build", "aither/quality", "aither/unit-tests",
+                               "aither/domain-tests", "aither/integration-tests")}
+    skipped = {c: o.description for c, o in outcomes.items() if o.skipped}
+    assert skipped == {c: "skipped: docs-only change" for c in ("aither/image", "aither/environment", "aither/smoke")}
+    assert overall_state(list(outcomes.values())) == "pending"

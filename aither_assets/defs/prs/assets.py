@@ -3,11 +3,14 @@
 import dagster as dg
 
 from aither_assets.config.errors import ConfigError
+from aither_assets.config.operator import OperatorConfig
 from aither_assets.config.pipeline import load_pipeline_config
+from aither_assets.dashboard.model import Links
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.defs.skips import planned_skips
+from aither_assets.feedback import FeedbackLinks, publish_feedback, starting_entry
 from aither_assets.markdown import md_escape, md_table
 from aither_assets.prs.context import PRContext, build_context
 
@@ -31,7 +34,22 @@ def pr_context(context: dg.AssetExecutionContext, github: GitHubResource, aither
     ctx = build_context(pr, client.pull_files(number), aither_config.operator, sha, has_docker=has_docker)
     for observation in planned_skips(context.partition_key, ctx.head_sha, ctx.plan):
         context.log_event(observation)
+    announce_start(context, client, aither_config.operator, ctx)
     return dg.Output(ctx.to_json(), metadata=context_metadata(ctx))
+
+
+def announce_start(context: dg.AssetExecutionContext, client, operator: OperatorConfig, ctx: PRContext) -> None:
+    """Every stage of this head shows pending on GitHub from the run's start until it reports.
+
+    Done here rather than by a run of its own: on a small machine a second run launch per
+    head costs more than these few calls. Never fails the run (see publish_feedback).
+    """
+    entry = starting_entry(ctx.to_json(), context.run_id)
+    dashboard = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).pr_page(ctx.number)
+    links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=dashboard)
+    report = publish_feedback(client, entry, links, use_check_runs=operator.github.app is not None)
+    for error in report.errors:
+        context.log.warning(error)
 
 
 def context_metadata(ctx: PRContext) -> dict[str, dg.MetadataValue]:

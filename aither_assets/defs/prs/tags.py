@@ -8,7 +8,6 @@ BASE_REF_TAG = "aither/base-ref"
 DEPLOYING_TAG = "aither/deploying"
 REPORT_PR_TAG = "aither/report-pr"  # report runs: one at a time per PR, apart from the pipeline's limit
 REPORTED_RUN_TAG = "aither/reported-run"
-REPORT_WHEN_TAG = "aither/report-when"  # start | end
 
 
 def tag_safe(value: str, limit: int = 63) -> str:

@@ -6,6 +6,7 @@ from aither_assets.dashboard.model import Links, page_from_summary
 from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
+from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import FeedbackLinks, publish_feedback
@@ -14,26 +15,43 @@ from aither_assets.reporting.summary import entry_for_run, history, pipeline_run
 DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log
 
 
-def latest_entry(context: dg.AssetExecutionContext) -> dict:
-    """The newest pipeline run of this PR, as a summary entry (the report job runs after it)."""
+# The last stage. In the pipeline run the report steps follow it, so they run only when every
+# stage ran and passed (the in-process executor has run the other stages, quality_report too,
+# before smoke_report is ready). One upstream on purpose: a step with one upstream skipped and
+# another abandoned after a failure is never resolved by Dagster 1.13's plan execution (the run
+# hangs).
+LAST_STAGE = "smoke_report"
+
+
+def reported_run(context: dg.AssetExecutionContext) -> tuple[dg.DagsterRun, str | None]:
+    """The pipeline run to report on, and the status to report for it when it is still going.
+
+    Inside a pipeline run, that run itself: these steps run only after every stage step
+    succeeded, so its outcome is final and it is reported as a success. In a report run,
+    the PR's newest pipeline run, with its own status.
+    """
+    if context.run.job_name == pr_pipeline_job.name:
+        return context.run, "SUCCESS"
     number = int(context.partition_key)
     runs = pipeline_runs(context.instance, number, limit=1)
     if not runs:
         raise dg.Failure(f"PR #{number} has no pipeline run to report on yet")
-    return entry_for_run(context.instance, runs[0])
+    return runs[0], None
 
 
 @dg.asset(
     partitions_def=pr_partitions,
     group_name="pr_report",
     kinds={"html"},
+    deps=[LAST_STAGE],
     description="Static page of the PR (real figures only; missing data shows as missing) and the index of all PRs.",
 )
 def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
     operator = aither_config.operator
     links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
-    entry = latest_entry(context)
-    points = history(context.instance, entry["number"])
+    run, status = reported_run(context)
+    entry = entry_for_run(context.instance, run, status)
+    points = history(context.instance, entry["number"], current=(run.run_id, status) if status else None)
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +91,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
 )
 def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
     operator = aither_config.operator
-    entry = latest_entry(context)
+    entry = entry_for_run(context.instance, *reported_run(context))
     links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
     feedback_links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=links.pr_page(entry["number"]))
     # Never fails the run: GitHub trouble is reported in the metadata and the next run reconciles.

@@ -1,11 +1,17 @@
-"""Report on every pipeline run twice: when it starts (pending) and when it ends (results)."""
+"""Report on a pipeline run that could not report on itself.
+
+A run whose stages all succeed publishes its dashboard and feedback in its last steps, and
+pr_context marks every stage pending when a run starts. A run that fails, or skips a stage
+(the report steps are then skipped too), gets a report run when it ends.
+"""
 
 import os
 
 import dagster as dg
 
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.prs.tags import PR_TAG, REPORT_PR_TAG, REPORT_WHEN_TAG, REPORTED_RUN_TAG
+from aither_assets.defs.prs.tags import PR_TAG, REPORT_PR_TAG, REPORTED_RUN_TAG
+from aither_assets.reporting.summary import reported_in_run
 
 pr_report_job = dg.define_asset_job(
     name="pr_report",
@@ -19,17 +25,19 @@ def _interval() -> int:
     return int(os.environ.get("AITHER_SENSOR_INTERVAL_SECONDS", "30"))
 
 
-def _report(context: dg.RunStatusSensorContext, when: str) -> dg.RunRequest:
+def _report(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
     run = context.dagster_run
+    if reported_in_run(context.instance, run.run_id):
+        return dg.SkipReason(f"run {run.run_id} published its own dashboard and feedback")
     return dg.RunRequest(
-        run_key=f"report:{when}:{run.run_id}",
+        run_key=f"report:{run.run_id}",
         partition_key=run.tags[PR_TAG],
         # Not the pipeline's per-PR tag: a report must not wait for the run it reports on.
-        tags={REPORT_PR_TAG: run.tags[PR_TAG], REPORTED_RUN_TAG: run.run_id, REPORT_WHEN_TAG: when},
+        tags={REPORT_PR_TAG: run.tags[PR_TAG], REPORTED_RUN_TAG: run.run_id},
     )
 
 
-def _sensor(status: dg.DagsterRunStatus, name: str, when: str):
+def _sensor(status: dg.DagsterRunStatus, name: str):
     @dg.run_status_sensor(
         name=f"report_on_{name}",
         run_status=status,
@@ -40,11 +48,10 @@ def _sensor(status: dg.DagsterRunStatus, name: str, when: str):
         description=f"Publishes the dashboard and GitHub feedback when a PR pipeline run reaches {name}.",
     )
     def sensor(context: dg.RunStatusSensorContext):
-        return _report(context, when)
+        return _report(context)
 
     return sensor
 
 
-report_on_start = _sensor(dg.DagsterRunStatus.STARTED, "start", "start")
-report_on_success = _sensor(dg.DagsterRunStatus.SUCCESS, "success", "end")
-report_on_failure = _sensor(dg.DagsterRunStatus.FAILURE, "failure", "end")
+report_on_success = _sensor(dg.DagsterRunStatus.SUCCESS, "success")
+report_on_failure = _sensor(dg.DagsterRunStatus.FAILURE, "failure")
