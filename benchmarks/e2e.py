@@ -5,8 +5,9 @@ app and its PRs, a registry, the Dagster daemon with the real sensors), in a fre
 waits for the seeded PRs' first runs (warm-up), then for R rounds, alternating which goes first:
 
 * pipeline: push a one-line source change to a PR on the local GitHub and time push -> run queued
-  (sensor) -> run started (queue + launch) -> run end -> dashboard page written by the "end" report
-  run -> that report run finished; step durations from the run's event log (STEP_START/STEP_SUCCESS);
+  (sensor) -> run started (queue + launch) -> dashboard page written (by the run's own report steps,
+  or by a report run when the run could not report) -> feedback published -> run end; step durations
+  from the run's event log (STEP_START/STEP_SUCCESS);
 * plain: push the same kind of one-line change to a draft PR (the sensor skips drafts) with the same
   files, and run ``benchmarks/plain_pipeline.py`` on it: the same work, sequential, no Dagster.
 
@@ -38,13 +39,13 @@ import yaml
 from dagster._core.events import DagsterEventType
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORT_WHEN_TAG, REPORTED_RUN_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.demo.run import prepare, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
 from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
-from aither_assets.reporting.summary import run_outcome
+from aither_assets.reporting.summary import reported_in_run, run_outcome
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -58,7 +59,7 @@ CACHE_APP = "aither-cache"  # the direct cold/warm builds'
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
-# plain stage -> the pipeline step doing that work (pr_dashboard runs in the report run)
+# plain stage -> the pipeline step doing that work
 STAGE_TO_STEP = {"checkout+context": "pr_context", "validation": "validation_report", "package": "build_artifacts",
                  "linters": "quality_report", "tests": "test_suites", "image": "container_image",
                  "deploy": "pr_environment", "smoke": "smoke_report", "dashboard": "pr_dashboard"}
@@ -195,17 +196,19 @@ class E2E:
             filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: sha}, job_name="pr_pipeline"), limit=1)
         return records[0] if records else None
 
-    def report_record(self, run_id: str, when: str = "end"):
-        records = self.instance.get_run_records(
-            filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id, REPORT_WHEN_TAG: when}), limit=1)
+    def report_record(self, run_id: str):
+        records = self.instance.get_run_records(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id}), limit=1)
         return records[0] if records else None
 
     def wait_reported(self, number: int, sha: str, timeout: float | None = None):
-        """The finished pipeline run of this head and its finished end report."""
+        """The finished pipeline run of this head, and its finished report run if it did not report itself
+        (None when it did)."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             run = self.pipeline_record(number, sha)
             if run is not None and run.dagster_run.status.value in TERMINAL:
+                if reported_in_run(self.instance, run.dagster_run.run_id):
+                    return run, None
                 report = self.report_record(run.dagster_run.run_id)
                 if report is not None and report.dagster_run.status.value in TERMINAL:
                     return run, report
@@ -226,9 +229,9 @@ class E2E:
     def events(self, run_id: str) -> list:
         return [r.event_log_entry for r in self.instance.get_records_for_run(run_id).records]
 
-    def steps(self, run_id: str) -> dict[str, float]:
-        """Step key -> seconds from STEP_START to STEP_SUCCESS / STEP_FAILURE."""
-        started, out = {}, {}
+    def steps(self, run_id: str) -> tuple[dict[str, float], dict[str, float]]:
+        """(step key -> seconds from STEP_START to STEP_SUCCESS / STEP_FAILURE, step key -> its end time)."""
+        started, out, ends = {}, {}, {}
         for entry in self.events(run_id):
             event = entry.dagster_event
             if event is None or not event.step_key:
@@ -236,9 +239,10 @@ class E2E:
             if event.event_type == DagsterEventType.STEP_START:
                 started[event.step_key] = entry.timestamp
             elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                ends[event.step_key] = entry.timestamp
                 if event.step_key in started:
                     out[event.step_key] = round(entry.timestamp - started[event.step_key], 3)
-        return out
+        return out, ends
 
     def marks(self, run_id: str) -> dict[str, float]:
         """First timestamp of each run-level event (RUN_ENQUEUED, RUN_STARTING, RUN_START, RUN_SUCCESS ...)."""
@@ -250,19 +254,25 @@ class E2E:
         return out
 
     def timings(self, run_rec, report_rec, t_push: float, number: int) -> dict:
+        """Where the time from the push went. ``report_rec`` is the report run, None when the
+        pipeline run published the dashboard and feedback in its own last steps."""
         run = run_rec.dagster_run
         marks = self.marks(run.run_id)
-        rmarks = self.marks(report_rec.dagster_run.run_id)
-        steps = self.steps(run.run_id)
-        report_steps = self.steps(report_rec.dagster_run.run_id)
+        steps, step_ends = self.steps(run.run_id)
         queued = marks.get("RUN_ENQUEUED") or _utc(run_rec.create_timestamp)
         starting = marks.get("RUN_STARTING")
         started, ended = run_rec.start_time, run_rec.end_time
         page = self.data_dir / "store" / "pages" / f"pr-{number}" / "index.html"
         page_at = page.stat().st_mtime if page.exists() else None
-        if page_at is not None and ended is not None and page_at < ended:
-            page_at = None  # not (re)written by the end report
-        rep_queued = rmarks.get("RUN_ENQUEUED") or _utc(report_rec.create_timestamp)
+        if page_at is not None and started is not None and page_at < started:
+            page_at = None  # not (re)written for this run
+        if report_rec is None:
+            report_steps, feedback_at, rep_queued = {}, step_ends.get("pr_feedback"), None
+        else:
+            report_steps = self.steps(report_rec.dagster_run.run_id)[0]
+            feedback_at = report_rec.end_time
+            rep_queued = self.marks(report_rec.dagster_run.run_id).get("RUN_ENQUEUED") or _utc(
+                report_rec.create_timestamp)
         run_seconds = ended - started if ended and started else None
         steps_total = round(sum(steps.values()), 3)
         outcome = run_outcome(self.instance, run)[0]
@@ -270,22 +280,23 @@ class E2E:
         return {
             "run_id": run.run_id,
             "status": run.status.value,
-            "report_status": report_rec.dagster_run.status.value,
+            "reported_by": "pipeline run" if report_rec is None else "report run",
+            "report_status": None if report_rec is None else report_rec.dagster_run.status.value,
             "push_to_dashboard": _sub(page_at, t_push),
-            "push_to_report_done": _sub(report_rec.end_time, t_push),
+            "push_to_feedback_done": _sub(feedback_at, t_push),
             "detection": _sub(started, t_push),
             "detection_sensor": _sub(queued, t_push),  # push -> the sensor's run is queued
             "detection_queue": _sub(starting, queued),  # queued -> the run queue launches it
             "detection_launch": _sub(started, starting),  # launch: worker process start, code load
+            "run_start_to_dashboard": _sub(page_at, started),
             "run": _round(run_seconds),
             "run_steps_total": steps_total,
             "run_overhead": _round(run_seconds - steps_total) if run_seconds is not None else None,
             "steps": steps,
-            "run_end_to_dashboard": _sub(page_at, ended),
-            "report_sensor": _sub(rep_queued, ended),  # run end -> end report queued
-            "report_queue_launch": _sub(report_rec.start_time, rep_queued),
+            "report_sensor": _sub(rep_queued, ended),  # run end -> report run queued (report runs only)
+            "report_queue_launch": None if report_rec is None else _sub(report_rec.start_time, rep_queued),
             "report_steps": report_steps,
-            "report_run": _sub(report_rec.end_time, report_rec.start_time),
+            "report_run": None if report_rec is None else _sub(report_rec.end_time, report_rec.start_time),
             "image": {k: image.get("metadata", {}).get(k) for k in ("build_seconds", "push_seconds", "cached_steps")}
             if image.get("status") == "MATERIALIZED" else None,
             "assets": {name: a["status"] for name, a in outcome.items()},
@@ -305,8 +316,8 @@ class E2E:
             raise BenchError(f"pipeline run {result['run_id']} ended {result['status']}; see the Dagster instance in "
                              f"{self.data_dir} (--keep-data)")
         log(f"pipeline {label}: push -> dashboard {result['push_to_dashboard']} s "
-            f"(detection {result['detection']} s, run {result['run']} s, "
-            f"to dashboard {result['run_end_to_dashboard']} s)")
+            f"(detection {result['detection']} s, run start -> dashboard {result['run_start_to_dashboard']} s, "
+            f"run {result['run']} s, reported by the {result['reported_by']})")
         return result
 
     def plain_round(self, label: str, iteration: int) -> dict:
@@ -551,9 +562,8 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
 
     out = {
         "pipeline": {key: col(pipeline, key) for key in (
-            "push_to_dashboard", "push_to_report_done", "detection", "detection_sensor", "detection_queue",
-            "detection_launch", "run", "run_steps_total", "run_overhead", "run_end_to_dashboard", "report_sensor",
-            "report_queue_launch", "report_run")},
+            "push_to_dashboard", "push_to_feedback_done", "detection", "detection_sensor", "detection_queue",
+            "detection_launch", "run_start_to_dashboard", "run", "run_steps_total", "run_overhead")},
         "plain": {"total": col(plain, "wall"), "stages_total": col(plain, "stages_total_seconds"),
                   "imports": col(plain, "imports_seconds")},
     }
@@ -567,8 +577,7 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
         names = ["checkout", "context"] if stage == "checkout+context" else [stage]
         plain_values = [sum(r["stages"].get(n, 0) for n in names) if all(n in r["stages"] for n in names) else None
                         for r in plain]
-        source = "report_steps" if step == "pr_dashboard" else "steps"
-        step_values = [r[source].get(step) for r in pipeline]
+        step_values = [r["steps"].get(step, r["report_steps"].get(step)) for r in pipeline]
         p, s = stats(plain_values), stats(step_values)
         stages[stage] = {"step": step, "pipeline_step": s, "plain": p,
                          "step_minus_plain": round(s["median"] - p["median"], 3) if s and p else None}

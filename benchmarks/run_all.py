@@ -118,13 +118,10 @@ def _e2e(e2e: dict) -> list[str]:
         ["    sensor: push -> run queued", fmt(p["detection_sensor"])],
         ["    run queue: queued -> launched", fmt(p["detection_queue"])],
         ["    launch: worker process start, code load -> run started", fmt(p["detection_launch"])],
-        ["  run: run started -> run ended", fmt(p["run"])],
-        ["    sum of the run's step durations", fmt(p["run_steps_total"])],
-        ["  run ended -> dashboard written (end report run)", fmt(p["run_end_to_dashboard"])],
-        ["    run-status sensor: run ended -> report queued", fmt(p["report_sensor"])],
-        ["    report queued -> report started", fmt(p["report_queue_launch"])],
-        ["pipeline: push -> report run finished (+ gh-pages commit, GitHub statuses and comment)",
-         fmt(p["push_to_report_done"])],
+        ["  run started -> dashboard written (the run's own pr_dashboard step)", fmt(p["run_start_to_dashboard"])],
+        ["pipeline: push -> GitHub statuses and comment published (pr_feedback)", fmt(p["push_to_feedback_done"])],
+        ["run: run started -> run ended", fmt(p["run"])],
+        ["  sum of the run's step durations", fmt(p["run_steps_total"])],
         ["**plain script: the same work, sequential, no Dagster (process wall time)**", f"**{fmt(q['total'])}**"],
         ["  sum of its stages (without interpreter start and imports)", fmt(q["stages_total"])],
         ["**ratio pipeline / plain** (median / median)", f"**{s['ratio_pipeline_to_plain']}**"],
@@ -135,9 +132,9 @@ def _e2e(e2e: dict) -> list[str]:
         "",
         f"{len(rounds['pipeline'])} rounds. Pipeline: a one-line source change (`app/bench_round.py`) pushed to PR "
         f"#{st['pipeline_pr']} on the local GitHub server, then the product's real path: the PR sensor (2 s "
-        "interval, as in `aither demo --once`), the daemon's run queue, a `pr_pipeline` run (in-process executor), "
-        "the run-status sensor and the `pr_report` run that writes `pages/pr-N/index.html` (its mtime is "
-        "\"dashboard published\"). Plain: `benchmarks/plain_pipeline.py` on the same kind of change pushed to a "
+        "interval, as in `aither demo --once`), the daemon's run queue (1 s dequeue interval), a `pr_pipeline` run "
+        "(in-process executor) whose last steps write `pages/pr-N/index.html` (its mtime is \"dashboard "
+        "published\") and then the GitHub statuses and comment. Plain: `benchmarks/plain_pipeline.py` on the same kind of change pushed to a "
         f"draft PR #{st['plain_pr']} with the same files (the sensor skips drafts), run as a subprocess: checkout, "
         "PR context, validation, package, linters, every test suite one at a time, image build and push, "
         "container start, smoke checks, page render. Warm-up first: the first run of "
@@ -148,10 +145,10 @@ def _e2e(e2e: dict) -> list[str]:
         "",
         "Per round:",
         "",
-        md_table(["round", "pipeline push -> dashboard", "detection", "run", "run end -> dashboard", "plain",
+        md_table(["round", "pipeline push -> dashboard", "detection", "run start -> dashboard", "reported by", "plain",
                   "ratio", "load avg (1 min) pipeline / plain"],
-                 [[a.get("round"), _s(a.get("push_to_dashboard")), _s(a.get("detection")), _s(a.get("run")),
-                   _s(a.get("run_end_to_dashboard")), _s(b.get("wall")),
+                 [[a.get("round"), _s(a.get("push_to_dashboard")), _s(a.get("detection")), _s(a.get("run_start_to_dashboard")),
+                   a.get("reported_by"), _s(b.get("wall")),
                    f"{a['push_to_dashboard'] / b['wall']:.2f}" if a.get("push_to_dashboard") and b.get("wall") else "-",
                    f"{(a.get('loadavg') or ['-'])[0]} / {(b.get('loadavg') or ['-'])[0]}"]
                   for a, b in zip(rounds["pipeline"], rounds["plain"], strict=False)]),
@@ -170,15 +167,14 @@ def _e2e(e2e: dict) -> list[str]:
     out += [md_table(["per run", "median"], [
         ["run time (started -> ended)", _s(run_med)],
         ["run time - sum of its steps (run start-up and teardown inside the worker)", fmt(p["run_overhead"], "s", 2)],
-        ["run time - the plain script's stages except the dashboard (own work)",
-         _s(run_med - (own - s["stages"]["dashboard"]["plain"]["median"]) if run_med and own and
-            s["stages"]["dashboard"]["plain"] else None)],
-        ["push -> dashboard - the plain script's stages (all orchestration: detection, launches, steps, report)",
+        ["run time - the plain script's stages (own work; the run also publishes feedback to GitHub)",
+         _s(run_med - own if run_med and own else None)],
+        ["push -> dashboard - the plain script's stages (all orchestration: detection, launch, steps)",
          _s(e2e_med - own if e2e_med and own else None)],
     ]), ""]
     rows = []
     for stage, d in s["stages"].items():
-        rows.append([stage, d["step"] if d["step"] != "pr_dashboard" else "pr_dashboard (report run)",
+        rows.append([stage, d["step"],
                      fmt(d["plain"], "s", 2), fmt(d["pipeline_step"], "s", 2),
                      _s(d["step_minus_plain"], "s", 2)])
     out += [md_table(["stage", "Dagster step", "plain stage", "step duration", "step - plain (median)"], rows), ""]
@@ -233,7 +229,8 @@ def _memory(m: dict) -> list[str]:
         [f"code server (`dagster api grpc`, runs the sensors; {m['code_servers_seen']} seen)",
          _s(m["code_server"], "MiB")],
         ["pipeline run worker (one `pr_pipeline` run, in-process executor)", _s(m["pipeline_run_worker"], "MiB")],
-        ["report run worker (`pr_report`)", _s(m["report_run_worker"], "MiB")],
+        ["report run worker (`pr_report`, for runs that could not report themselves)",
+         _s(m["report_run_worker"], "MiB") if m["report_run_worker"] else "none ran"],
         ["largest process a run started (test suite, linter, git ...)", _s(m["run_children"], "MiB")],
     ]
     return [
