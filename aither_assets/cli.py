@@ -49,9 +49,10 @@ def validate(path: Path, operator: bool) -> None:
 def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float) -> None:
     """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
     from aither_assets.demo.run import run_interactive, run_once
-    from aither_assets.demo.stack import StackError
+    from aither_assets.demo.stack import StackError, stop_on_sigterm
 
     data_dir = data_dir.resolve()
+    stop_on_sigterm()
     try:
         if once:
             sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))

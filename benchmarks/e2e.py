@@ -42,7 +42,15 @@ from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.demo.run import prepare, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
-from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
+from aither_assets.demo.stack import (
+    TOKEN_ENV,
+    Stack,
+    check_docker,
+    dagster_home,
+    environment,
+    free_port,
+    stop_on_sigterm,
+)
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
 from aither_assets.reporting.summary import reported_in_run, run_outcome
@@ -586,6 +594,7 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
 
 
 def run(rounds: int, quick: bool, memory_prs: int, warmup: str, timeout: float, keep_data: bool) -> dict:
+    stop_on_sigterm()  # a killed benchmark still stops its stack and removes its containers
     data_dir = Path(tempfile.mkdtemp(prefix="aither-bench-"))
     bench = E2E(data_dir, quick, timeout)
     results: dict = {"settings": {"rounds": rounds, "quick": quick, "memory_prs": memory_prs, "warmup": warmup,

@@ -153,6 +153,11 @@ class Stack:
         return url
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so every Stack stops what it started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)

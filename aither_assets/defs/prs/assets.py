@@ -5,12 +5,12 @@ import dagster as dg
 from aither_assets.config.errors import ConfigError
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.config.pipeline import load_pipeline_config
-from aither_assets.dashboard.model import Links
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG
+from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.defs.skips import planned_skips
-from aither_assets.feedback import FeedbackLinks, publish_feedback, starting_entry
+from aither_assets.feedback import starting_entry
 from aither_assets.markdown import md_escape, md_table
 from aither_assets.prs.context import PRContext, build_context
 
@@ -44,12 +44,7 @@ def announce_start(context: dg.AssetExecutionContext, client, operator: Operator
     Done here rather than by a run of its own: on a small machine a second run launch per
     head costs more than these few calls. Never fails the run (see publish_feedback).
     """
-    entry = starting_entry(ctx.to_json(), context.run_id)
-    dashboard = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).pr_page(ctx.number)
-    links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=dashboard)
-    report = publish_feedback(client, entry, links, use_check_runs=operator.github.app is not None)
-    for error in report.errors:
-        context.log.warning(error)
+    publish_entry_feedback(context, client, operator, starting_entry(ctx.to_json(), context.run_id))
 
 
 def context_metadata(ctx: PRContext) -> dict[str, dg.MetadataValue]:

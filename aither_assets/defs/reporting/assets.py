@@ -8,8 +8,8 @@ from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource
-from aither_assets.feedback import FeedbackLinks, publish_feedback
 from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
 
 DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log
@@ -90,12 +90,6 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     description="Commit statuses (or check runs) per stage and the one sticky PR comment, updated in place.",
 )
 def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
-    operator = aither_config.operator
     entry = entry_for_run(context.instance, *reported_run(context))
-    links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
-    feedback_links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=links.pr_page(entry["number"]))
-    # Never fails the run: GitHub trouble is reported in the metadata and the next run reconciles.
-    report = publish_feedback(github.client(), entry, feedback_links, use_check_runs=operator.github.app is not None)
-    for error in report.errors:
-        context.log.warning(error)
+    report = publish_entry_feedback(context, github.client(), aither_config.operator, entry)
     return dg.MaterializeResult(metadata=report.to_metadata())
