@@ -9,10 +9,7 @@ file or a URL that PR code could see.
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from aither_assets.gitcmd import auth_env, locked_bare_repo, run_git
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -49,22 +48,7 @@ class Commit:
 
 def _git(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300,
          stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-            "GIT_TERMINAL_PROMPT": "0", "LANG": "C.UTF-8"}
-    proc = subprocess.run(["git", *args], cwd=cwd, env={**base, **(env or {})}, stdout=stdout,
-                          stderr=subprocess.PIPE, timeout=timeout)
-    if proc.returncode != 0:
-        raise WorkspaceError(f"git {args[0]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-500:]}")
-    return proc
-
-
-def auth_env(token: str | None) -> dict[str, str]:
-    """Git config for one fetch, passed in the environment (GIT_CONFIG_*), never written to disk."""
-    if not token:
-        return {}
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"}
+    return run_git(args, cwd, env=env, stdout=stdout, timeout=timeout, error=WorkspaceError)
 
 
 class RepoCache:
@@ -76,15 +60,10 @@ class RepoCache:
     def bare_path(self, repository: str) -> Path:
         return self.root / "git" / f"{safe_name(repository.replace('/', '__'))}.git"
 
-    @contextmanager
-    def _locked(self, repository: str) -> Iterator[Path]:
+    def _locked(self, repository: str):
+        # One fetch per repository at a time.
         bare = self.bare_path(repository)
-        bare.parent.mkdir(parents=True, exist_ok=True)
-        with open(bare.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one fetch per repository at a time
-            if not (bare / "HEAD").exists():
-                _git(["init", "--bare", "--quiet", str(bare)])
-            yield bare
+        return locked_bare_repo(bare, bare.with_suffix(".lock"), error=WorkspaceError)
 
     def fetch_pr(self, repository: str, clone_url: str, number: int, sha: str, token: str | None = None) -> None:
         """Make sure ``sha`` (the head of PR ``number``) is in the cache."""

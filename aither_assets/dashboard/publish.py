@@ -2,7 +2,7 @@
 
 Both replace only the paths they are given (``pr-<N>/index.html``, ``index.html``, ``rings/<ring>.html``);
 other PRs' pages stay. Git runs with argv lists only; a token travels only in the environment of the
-git process (``GIT_CONFIG_*`` http.extraHeader, see :func:`aither_assets.workspace.auth_env`), never in a
+git process (``GIT_CONFIG_*`` http.extraHeader, see :func:`aither_assets.gitcmd.auth_env`), never in a
 URL, a config file or the commit.
 
 ``publish_gh_pages`` does not check anything out: it fetches the branch into a bare cache repository,
@@ -13,16 +13,13 @@ rejected as non-fast-forward (someone else published meanwhile) is retried once 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
-from ..workspace import auth_env
+from aither_assets.gitcmd import auth_env, locked_bare_repo, run_git
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![./])$")
@@ -74,30 +71,15 @@ def publish_local(pages_dir: Path, files: dict[str, str]) -> list[Path]:
 
 # ---------------------------------------------------------------- gh-pages
 
-def _env(token: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-            "GIT_TERMINAL_PROMPT": "0", "LANG": "C.UTF-8", "GIT_CONFIG_NOSYSTEM": "1",
-            **auth_env(token), **(extra or {})}
-
-
 def _git(args: list[str], cwd: Path, *, token: str | None = None, env: dict[str, str] | None = None,
          input: bytes | None = None, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["git", *args], cwd=cwd, env=_env(token, env), input=input, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise PublishError(f"git {args[0]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
-    return proc
+    return run_git(args, cwd, env={**auth_env(token), **(env or {})}, input=input, check=check, timeout=timeout,
+                   error=PublishError)
 
 
-@contextmanager
-def _cache(workdir: Path) -> Iterator[Path]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    bare = workdir / "gh-pages.git"
-    with open(workdir / "gh-pages.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one publisher per cache at a time
-        if not (bare / "HEAD").exists():
-            _git(["init", "--bare", "--quiet", str(bare)], cwd=workdir)
-        yield bare
+def _cache(workdir: Path):
+    # One publisher per cache at a time.
+    return locked_bare_repo(workdir / "gh-pages.git", workdir / "gh-pages.lock", error=PublishError)
 
 
 def _remote_head(bare: Path, clone_url: str, branch: str, token: str | None) -> str | None:

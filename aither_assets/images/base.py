@@ -18,8 +18,6 @@ External commands are always run with argument lists, never through a shell.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -31,10 +29,12 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
+
+from aither_assets.gitcmd import file_lock
 
 DEFAULT_TAG = "aither/python-base:3.11-bookworm"
 DEFAULT_PLATFORM = "linux/amd64"
@@ -183,18 +183,6 @@ def _run(argv: Sequence[str], *, what: str, timeout: float = 600, **kwargs) -> s
         detail = (result.stderr or result.stdout).strip()
         raise BaseImageError(f"{what}: {' '.join(argv)} exited {result.returncode}: {detail}")
     return result
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``path`` (one build per architecture at a time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def docker_available() -> tuple[bool, str]:
@@ -559,7 +547,7 @@ def build_python_base(
     """
     arch = arch_for(platform)
     cache_dir = Path(cache_dir)
-    with _locked(cache_dir / arch / ".lock"):
+    with file_lock(cache_dir / arch / ".lock"):  # one build per architecture at a time
         if not force:
             existing = _reusable(tag, platform)
             if existing:

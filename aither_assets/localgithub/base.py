@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from aither_assets.gitcmd import file_lock
+
 from .db import Database, Row
 from .errors import NotFound, ValidationFailed
-from .gitops import BareRepo, file_lock
+from .gitops import BareRepo
 
 # GitHub's rules: logins are alphanumerics and single hyphens (bots end in
 # "[bot]"); repository names are [A-Za-z0-9._-].  Enforcing them keeps paths

@@ -9,7 +9,6 @@ against a temporary index, so no worktree is ever checked out.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import subprocess
@@ -82,18 +81,6 @@ def identity_env(author: str | tuple[str, str] | None, epoch: float) -> dict[str
     date = f"@{int(epoch)} +0000"
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date}
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Serialise ref updates across threads and processes sharing a data dir."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class BareRepo:
