@@ -94,7 +94,7 @@ class UnitTests(SuiteOverrides):
                 raise ValueError(f"range {text!r} starts after it ends")
             spans.append((low, high, text))
         spans.sort()
-        for (_, high, first), (low, _, second) in zip(spans, spans[1:]):
+        for (_, high, first), (low, _, second) in zip(spans, spans[1:], strict=False):
             if low <= high:
                 raise ValueError(f"ranges {first} and {second} overlap")
         return value

@@ -128,7 +128,7 @@ def iso(epoch: float) -> str:
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> Row:
-    return {col[0]: value for col, value in zip(cursor.description, row)}
+    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
 
 
 class Database:

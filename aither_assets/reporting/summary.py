@@ -145,6 +145,12 @@ def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str 
     }
 
 
+def _total(tests: list[dict], field: str) -> int | None:
+    """The sum of one count over the suites' metadata; None when a suite lacks it (missing, not zero)."""
+    values = [meta.get(field) for meta in tests]
+    return sum(values) if tests and all(isinstance(v, int) for v in values) else None
+
+
 def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
             current: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     """One point per finished run of this PR, oldest first; a figure the run did not produce is None.
@@ -164,10 +170,6 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         assets, _, _, _ = run_outcome(instance, run)
         tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES if assets.get(name, {}).get("status") == "MATERIALIZED"]
 
-        def total(field: str):
-            values = [meta.get(field) for meta in tests]
-            return sum(values) if tests and all(isinstance(v, int) for v in values) else None
-
         build = assets.get("build_artifacts", {}).get("metadata", {})
         end_time = time.time() if own else record.end_time
         duration = (end_time - record.start_time) if end_time and record.start_time else None
@@ -175,8 +177,8 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
             "sha": run.tags.get(HEAD_SHA_TAG),
             "iteration": build.get("iteration"),
             "at": record.create_timestamp.isoformat(),
-            "tests_passed": total("passed"),
-            "tests_failed": total("failed"),
+            "tests_passed": _total(tests, "passed"),
+            "tests_failed": _total(tests, "failed"),
             "duration_seconds": round(duration, 1) if duration is not None else None,
             "run_status": current[1] if own else run.status.value,
         })

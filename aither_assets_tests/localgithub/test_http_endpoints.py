@@ -191,7 +191,7 @@ def test_branches_refs_and_commits(api: Api, gh: LocalGitHub) -> None:
 
 def test_hostile_titles_and_branches_round_trip_over_http(api: Api, gh: LocalGitHub) -> None:
     numbers = {}
-    for index, (title, branch) in enumerate(zip(HOSTILE, HOSTILE_BRANCHES)):
+    for index, (title, branch) in enumerate(zip(HOSTILE, HOSTILE_BRANCHES, strict=False)):
         gh.commit_files("alice", "app", branch, {f"f{index}": title}, title)
         numbers[gh.open_pr("alice", "app", head=branch, base="main", title=title, body=title)] = (title, branch)
     for number, (title, branch) in numbers.items():

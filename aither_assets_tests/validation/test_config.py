@@ -52,7 +52,7 @@ def test_config_yaml_syntax_error_is_a_config_error(tmp_path):
 
 def test_config_bomb_is_stopped_before_the_loader(tmp_path):
     lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     write_files(tmp_path, {".aither/pipeline.yaml": MINIMAL_CONFIG + "\n".join(lines) + "\n"})
     found = of_rule(validate(tmp_path), "pipeline-config")

@@ -105,7 +105,7 @@ def test_huge_binary_and_special_files(tmp_path):
 
 def test_yaml_bombs_and_deep_nesting_are_stopped_quickly(tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     root = repo(tmp_path, {
         "bomb.yaml": "\n".join(lines) + "\n",
