@@ -2,13 +2,15 @@
 
 Fork PRs run untrusted code, so they wait for the approval label, and only count
 it when someone with write permission added it (anyone can *ask* for a label
-through a bot or a typo; we check who actually set it).
+through a bot or a typo; we check who actually set it). One labeling approves one
+head: commits pushed after it wait until a writer labels the PR again, as GitHub's
+own approval of workflow runs from outside contributors does.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from aither_assets.config.operator import PRFilters
 from aither_assets.github.models import LabelEvent, PullRequest
@@ -34,11 +36,17 @@ def skip_reason(pr: PullRequest, filters: PRFilters) -> str | None:
     return None
 
 
+class Approval(NamedTuple):
+    approved: bool
+    why: str
+    stamp: str | None = None  # when the approving label was set; it identifies the approval
+
+
 def fork_approved(
     label: str,
     events: Sequence[LabelEvent],
     permission_of: Callable[[str], str],
-) -> tuple[bool, str]:
+) -> Approval:
     """Whether the approval label is on because a writer put it there (the latest labeling counts)."""
     current = None
     for event in events:
@@ -46,8 +54,17 @@ def fork_approved(
             continue
         current = event if event.event == "labeled" else None
     if current is None:
-        return False, f"the {label!r} label is not set"
+        return Approval(False, f"the {label!r} label is not set")
     permission = permission_of(current.actor)
     if permission not in WRITE_PERMISSIONS:
-        return False, f"the {label!r} label was added by {current.actor!r}, who has {permission!r} permission, not write"
-    return True, f"approved by {current.actor} ({permission})"
+        return Approval(False, f"the {label!r} label was added by {current.actor!r}, who has {permission!r} "
+                               "permission, not write")
+    return Approval(True, f"approved by {current.actor} ({permission})", current.created_at)
+
+
+def approval_spent(label: str, approval: Approval, used_by: str | None) -> str | None:
+    """Why a fork head does not run although the label is on: the approval already ran another head."""
+    if not approval.approved or used_by is None:
+        return None
+    return (f"new commits since the {label!r} label was set ({approval.why}, at {approval.stamp}, for "
+            f"{used_by[:8]}); a writer removes and sets the label again to run this head")

@@ -8,11 +8,12 @@ against the local GitHub server without a Dagster instance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.github.client import GitHubClient
 from aither_assets.github.models import PullRequest
-from aither_assets.prs.filters import fork_approved, skip_reason
+from aither_assets.prs.filters import approval_spent, fork_approved, skip_reason
 from aither_assets.prs.polling import PollCursor, poll
 
 
@@ -22,6 +23,7 @@ class TickDecision:
     skipped: list[tuple[PullRequest, str]] = field(default_factory=list)
     closed: list[PullRequest] = field(default_factory=list)
     cursor: PollCursor = field(default_factory=PollCursor)
+    approvals: dict[int, str] = field(default_factory=dict)  # fork PR -> the approval its run uses
     requests: int = 0
     full_sync: bool = False
 
@@ -31,7 +33,9 @@ class TickDecision:
 
 
 def decide_tick(client: GitHubClient, config: OperatorConfig, cursor: PollCursor, now: float,
-                full_sync_seconds: float = 3600) -> TickDecision:
+                full_sync_seconds: float = 3600,
+                approval_used_by: Callable[[PullRequest, str], str | None] = lambda pr, stamp: None) -> TickDecision:
+    """``approval_used_by(pr, stamp)``: the other head of ``pr`` that already ran on that approval, if any."""
     before = client.requests_made
     outcome = poll(client, cursor, now, full_sync_seconds)
     decision = TickDecision(cursor=outcome.cursor, closed=outcome.closed, full_sync=outcome.full_sync)
@@ -46,8 +50,13 @@ def decide_tick(client: GitHubClient, config: OperatorConfig, cursor: PollCursor
     for pr in outcome.opened:
         reason = skip_reason(pr, filters)
         if reason is None and pr.is_fork:
-            approved, why = fork_approved(filters.fork_approval_label, client.label_events(pr.number), permission_of)
-            reason = None if approved else f"fork PR not approved: {why}"
+            approval = fork_approved(filters.fork_approval_label, client.label_events(pr.number), permission_of)
+            reason = None if approval.approved else f"fork PR not approved: {approval.why}"
+            if reason is None:
+                used_by = approval_used_by(pr, approval.stamp or "")
+                reason = approval_spent(filters.fork_approval_label, approval, used_by)
+                if reason is None:
+                    decision.approvals[pr.number] = approval.stamp or ""
         if reason is None:
             decision.to_run.append(pr)
         else:

@@ -1,6 +1,6 @@
 from aither_assets.config.operator import PRFilters
 from aither_assets.github.models import LabelEvent
-from aither_assets.prs.filters import fork_approved, skip_reason
+from aither_assets.prs.filters import approval_spent, fork_approved, skip_reason
 from aither_assets_tests.prs.factories import pr
 
 DEFAULT = PRFilters()
@@ -39,8 +39,9 @@ PERMS = {"maintainer": "write", "owner": "admin", "mallory": "read"}
 
 
 def test_fork_label_counts_only_from_a_writer():
-    assert fork_approved("ok-to-test", [labeled("maintainer")], PERMS.get) == (True, "approved by maintainer (write)")
-    ok, why = fork_approved("ok-to-test", [labeled("mallory")], PERMS.get)
+    assert fork_approved("ok-to-test", [labeled("maintainer")], PERMS.get) == (
+        True, "approved by maintainer (write)", "2026-11-01T10:00:00Z")
+    ok, why, _ = fork_approved("ok-to-test", [labeled("mallory")], PERMS.get)
     assert not ok and "'mallory', who has 'read' permission" in why
 
 
@@ -49,3 +50,13 @@ def test_latest_labeling_counts():
     assert not fork_approved("ok-to-test", events, PERMS.get)[0]
     assert not fork_approved("ok-to-test", [labeled("owner"), labeled("owner", "unlabeled")], PERMS.get)[0]
     assert fork_approved("ok-to-test", [labeled("mallory", label="other"), labeled("owner")], PERMS.get)[0]
+
+
+def test_an_approval_covers_the_head_it_ran_and_no_later_one():
+    approval = fork_approved("ok-to-test", [labeled("maintainer")], PERMS.get)
+    assert approval_spent("ok-to-test", approval, used_by=None) is None
+    why = approval_spent("ok-to-test", approval, used_by="a" * 40)
+    assert why.startswith("new commits since the 'ok-to-test' label was set (approved by maintainer (write)")
+    assert "aaaaaaaa" in why and "sets the label again" in why
+    refused = fork_approved("ok-to-test", [labeled("mallory")], PERMS.get)
+    assert approval_spent("ok-to-test", refused, used_by="a" * 40) is None  # refused already, for its own reason

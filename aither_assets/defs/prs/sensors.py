@@ -8,7 +8,7 @@ import dagster as dg
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME, pr_partitions
-from aither_assets.defs.prs.tags import BASE_REF_TAG, DEPLOYING_TAG, HEAD_SHA_TAG, PR_TAG, tag_safe
+from aither_assets.defs.prs.tags import BASE_REF_TAG, DEPLOYING_TAG, FORK_APPROVAL_TAG, HEAD_SHA_TAG, PR_TAG, tag_safe
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.github.client import GitHubRateLimited
 from aither_assets.prs.polling import PollCursor
@@ -36,7 +36,8 @@ def pull_request_sensor(
     context: dg.SensorEvaluationContext, github: GitHubResource, aither_config: AitherConfig
 ) -> dg.SensorResult | dg.SkipReason:
     try:
-        decision = decide_tick(github.client(), aither_config.operator, PollCursor.from_json(context.cursor), time.time())
+        decision = decide_tick(github.client(), aither_config.operator, PollCursor.from_json(context.cursor), time.time(),
+                               approval_used_by=lambda pr, stamp: approval_used_by(context.instance, pr, stamp))
     except GitHubRateLimited as exc:
         return dg.SkipReason(f"GitHub rate limit: {exc}")
     known = set(context.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
@@ -48,19 +49,25 @@ def pull_request_sensor(
         + (" (full resync)" if decision.full_sync else "")
     )
     return dg.SensorResult(
-        run_requests=[run_request(pr) for pr in decision.to_run],
+        run_requests=[run_request(pr, decision.approvals.get(pr.number)) for pr in decision.to_run],
         dynamic_partitions_requests=[pr_partitions.build_add_request(new_keys)] if new_keys else [],
         asset_events=observations(decision),
         cursor=decision.cursor.to_json(),
     )
 
 
-def run_request(pr) -> dg.RunRequest:
-    return dg.RunRequest(
-        run_key=f"{pr.number}:{pr.head_sha}",
-        partition_key=pr.partition_key,
-        tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha, BASE_REF_TAG: tag_safe(pr.base_ref)},
-    )
+def run_request(pr, fork_approval: str | None = None) -> dg.RunRequest:
+    tags = {PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha, BASE_REF_TAG: tag_safe(pr.base_ref)}
+    if fork_approval is not None:
+        tags[FORK_APPROVAL_TAG] = tag_safe(fork_approval)
+    return dg.RunRequest(run_key=f"{pr.number}:{pr.head_sha}", partition_key=pr.partition_key, tags=tags)
+
+
+def approval_used_by(instance: dg.DagsterInstance, pr, stamp: str) -> str | None:
+    """The other head of this fork PR that a run already built on this approval (one approval, one head)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(
+        job_name=pr_pipeline_job.name, tags={PR_TAG: pr.partition_key, FORK_APPROVAL_TAG: tag_safe(stamp)}))
+    return next((run.tags[HEAD_SHA_TAG] for run in runs if run.tags.get(HEAD_SHA_TAG) != pr.head_sha), None)
 
 
 def observations(decision: TickDecision) -> list[dg.AssetObservation]:

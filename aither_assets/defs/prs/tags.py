@@ -6,6 +6,7 @@ PR_TAG = "aither/pr"
 HEAD_SHA_TAG = "aither/head-sha"
 BASE_REF_TAG = "aither/base-ref"
 DEPLOYING_TAG = "aither/deploying"
+FORK_APPROVAL_TAG = "aither/fork-approval"  # when the ok-to-test label this fork run relies on was set
 REPORT_PR_TAG = "aither/report-pr"  # report runs: one at a time per PR, apart from the pipeline's limit
 REPORTED_RUN_TAG = "aither/reported-run"
 

@@ -125,6 +125,30 @@ def test_fork_waits_for_ok_to_test_from_a_writer(github, tick):
     assert [r.partition_key for r in tick().run_requests] == [str(number)]
 
 
+def test_one_approval_runs_one_fork_head_and_new_commits_wait_for_a_new_one(github, tick, instance):
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    number = open_fork_pr(github)
+    github.store.add_labels(OWNER, REPO, number, ["ok-to-test"], actor="maintainer")
+    (first,) = tick().run_requests
+    assert first.tags["aither/fork-approval"]
+    instance.add_run(DagsterRun(job_name="pr_pipeline", run_id="fork-run-1", tags=first.tags))  # the daemon's run
+
+    time.sleep(1.1)  # the next second: a visible change for the poll
+    github.push(number, {"app/x.py": "import os, sys\n"})  # the fork author pushes after the approval
+    result = tick()
+    assert result.run_requests == []
+    why = observed(result, number)[0]["skipped_reason"]
+    assert why.startswith("new commits since the 'ok-to-test' label was set") and first.tags["aither/head-sha"][:8] in why
+
+    time.sleep(1.1)
+    github.store.remove_label(OWNER, REPO, number, "ok-to-test", actor="maintainer")
+    github.store.add_labels(OWNER, REPO, number, ["ok-to-test"], actor="maintainer")
+    (second,) = tick().run_requests
+    assert second.tags["aither/head-sha"] != first.tags["aither/head-sha"]
+    assert second.tags["aither/fork-approval"] != first.tags["aither/fork-approval"]
+
+
 def test_tick_survives_injected_server_errors_and_rate_limits(github, tick):
     number = github.open_pr("items")
     github.store.set_faults(server_errors=2)
