@@ -18,6 +18,7 @@ test: $(STAMP)
 
 check: $(STAMP)
 	cd $(CURDIR) && PATH=$(CURDIR)/$(VENV)/bin:$$PATH dg check defs
+	$(VENV)/bin/ruff check aither_assets aither_assets_tests benchmarks
 
 demo: $(STAMP)
 	$(VENV)/bin/aither demo

@@ -90,7 +90,8 @@ class RepoCache:
 
     def commit(self, repository: str, sha: str) -> Commit:
         fmt = "%H%x00%an <%ae>%x00%cI%x00%ct%x00%B"
-        out = _git(["log", "-1", f"--format={fmt}", sha], cwd=self.bare_path(repository)).stdout.decode("utf-8", "replace")
+        out = _git(["log", "-1", f"--format={fmt}", sha],
+                   cwd=self.bare_path(repository)).stdout.decode("utf-8", "replace")
         full, author, date, stamp, message = out.split("\x00", 4)
         return Commit(sha=full, message=message.strip(), author=author, date=date, timestamp=int(stamp))
 

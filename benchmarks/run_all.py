@@ -134,7 +134,8 @@ def _e2e(e2e: dict) -> list[str]:
         f"#{st['pipeline_pr']} on the local GitHub server, then the product's real path: the PR sensor (2 s "
         "interval, as in `aither demo --once`), the daemon's run queue (1 s dequeue interval), a `pr_pipeline` run "
         "(in-process executor) whose last steps write `pages/pr-N/index.html` (its mtime is \"dashboard "
-        "published\") and then the GitHub statuses and comment. Plain: `benchmarks/plain_pipeline.py` on the same kind of change pushed to a "
+        "published\") and then the GitHub statuses and comment. Plain: `benchmarks/plain_pipeline.py` on the same "
+        "kind of change pushed to a "
         f"draft PR #{st['plain_pr']} with the same files (the sensor skips drafts), run as a subprocess: checkout, "
         "PR context, validation, package, linters, every test suite one at a time, image build and push, "
         "container start, smoke checks, page render. Warm-up first: the first run of "
@@ -147,7 +148,8 @@ def _e2e(e2e: dict) -> list[str]:
         "",
         md_table(["round", "pipeline push -> dashboard", "detection", "run start -> dashboard", "reported by", "plain",
                   "ratio", "load avg (1 min) pipeline / plain"],
-                 [[a.get("round"), _s(a.get("push_to_dashboard")), _s(a.get("detection")), _s(a.get("run_start_to_dashboard")),
+                 [[a.get("round"), _s(a.get("push_to_dashboard")), _s(a.get("detection")),
+                   _s(a.get("run_start_to_dashboard")),
                    a.get("reported_by"), _s(b.get("wall")),
                    f"{a['push_to_dashboard'] / b['wall']:.2f}" if a.get("push_to_dashboard") and b.get("wall") else "-",
                    f"{(a.get('loadavg') or ['-'])[0]} / {(b.get('loadavg') or ['-'])[0]}"]

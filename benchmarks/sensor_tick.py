@@ -73,8 +73,10 @@ def measure(prs: int, rounds: int) -> dict:
     return {
         "open_prs": prs,
         "first_tick": {"seconds": first[0], "requests": first[1], "run_requests": first[2]},
-        "unchanged_poll": {"seconds": stats(unchanged, 0), "requests": stats(unchanged, 1), "run_requests": stats(unchanged, 2)},
-        "one_percent_new_heads": {"seconds": stats(changed, 0), "requests": stats(changed, 1), "run_requests": stats(changed, 2)},
+        "unchanged_poll": {"seconds": stats(unchanged, 0), "requests": stats(unchanged, 1),
+                           "run_requests": stats(unchanged, 2)},
+        "one_percent_new_heads": {"seconds": stats(changed, 0), "requests": stats(changed, 1),
+                                  "run_requests": stats(changed, 2)},
     }
 
 
@@ -90,7 +92,8 @@ def main() -> None:
         u, c, f = r["unchanged_poll"], r["one_percent_new_heads"], r["first_tick"]
         print(f"{r['open_prs']:>9} | {f['seconds']:6.2f} s {f['requests']:4d} req | "
               f"{u['seconds']['median']:6.3f} s {u['requests']['median']:3.0f} req | "
-              f"{c['seconds']['median']:6.3f} s {c['requests']['median']:3.0f} req {c['run_requests']['median']:3.0f} runs")
+              f"{c['seconds']['median']:6.3f} s {c['requests']['median']:3.0f} req "
+              f"{c['run_requests']['median']:3.0f} runs")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

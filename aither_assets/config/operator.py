@@ -25,7 +25,8 @@ _REPO = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 _RING = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 EnvVarName = Annotated[str, matching(_ENV_NAME.pattern, "must be an environment variable name, e.g. GITHUB_TOKEN")]
-RingName = Annotated[str, matching(_RING.pattern, "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. ring-0")]
+RingName = Annotated[str, matching(_RING.pattern,
+                                   "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. ring-0")]
 
 
 class _Strict(BaseModel):
@@ -174,7 +175,10 @@ class PagesConfig(_Strict):
 
 class OperatorConfig(_Strict):
     repository: str = Field(description="owner/name of the one repository this deployment serves")
-    app_name: Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web")] | None = Field(
+    app_name: Annotated[
+        str,
+        matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web"),
+    ] | None = Field(
         default=None, description="names images and containers <app>-pr-<N>; defaults to the repository name")
     github: GitHubConfig = GitHubConfig()
     registry: RegistryConfig = RegistryConfig()

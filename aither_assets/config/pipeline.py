@@ -51,9 +51,12 @@ def _argv(value: list[str]) -> list[str]:
 
 RepoPath = Annotated[str, AfterValidator(_repo_relative)]
 Argv = Annotated[list[str], AfterValidator(_argv)]
-SuiteName = Annotated[str, matching(_NAME, "must be 1-40 of a-z 0-9 _ - starting with a letter or digit, e.g. security")]
-AppName = Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web-api")]
-URLPath = Annotated[str, matching(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$", "must be a URL path starting with /, e.g. /health")]
+SuiteName = Annotated[str, matching(_NAME,
+                                    "must be 1-40 of a-z 0-9 _ - starting with a letter or digit, e.g. security")]
+AppName = Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$",
+                                  "must be 1-31 of a-z 0-9 - starting with a letter or digit, e.g. web-api")]
+URLPath = Annotated[str, matching(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$",
+                                  "must be a URL path starting with /, e.g. /health")]
 
 
 class _Strict(BaseModel):

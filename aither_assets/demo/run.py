@@ -128,7 +128,8 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
     problems = verdict(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
-    print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; summary in {json_path}")
+    print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
+          f"summary in {json_path}")
     return 1 if problems else 0
 
 
@@ -204,7 +205,8 @@ def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
     pending = {pr.number: pr for pr in pulls}
     while pending:
         for number, pr in list(pending.items()):
-            runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}), limit=1)
+            runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}),
+                                     limit=1)
             if not runs or runs[0].status.value not in TERMINAL:
                 continue
             if reported_in_run(instance, runs[0].run_id):
@@ -237,10 +239,12 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
         else:
             want = "FAILURE" if pr.expect_failure else "SUCCESS"
             if got["run_status"] != want:
-                problems.append(f"#{pr.number} ({pr.name}) run is {got['run_status']}, expected {want}: {got['failures']}")
+                problems.append(f"#{pr.number} ({pr.name}) run is {got['run_status']}, "
+                                f"expected {want}: {got['failures']}")
             image = got["assets"].get("container_image", {})
             if image.get("status") == "MATERIALIZED" and not image.get("registry_verified"):
-                problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: {image.get('registry_tags')}")
+                problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: "
+                                f"{image.get('registry_tags')}")
     for number, facts in summary.get("github", {}).items():
         ran = by_number.get(int(number), {}).get("run_status")
         if ran and facts["sticky_comments"] != 1:

@@ -295,7 +295,8 @@ class GitHubClient:
 
     # -- feedback ------------------------------------------------------------------------
 
-    def set_status(self, sha: str, state: str, context: str, description: str = "", target_url: str | None = None) -> dict:
+    def set_status(self, sha: str, state: str, context: str, description: str = "",
+                   target_url: str | None = None) -> dict:
         body = {"state": state, "context": context, "description": description[:140]}
         if target_url:
             body["target_url"] = target_url
@@ -309,7 +310,8 @@ class GitHubClient:
 
     def create_check_run(self, sha: str, name: str, status: str, **fields: Any) -> dict:
         with self._call(f"create check run {name!r}"):
-            return self._send("POST", f"{self._repo_path}/check-runs", {"name": name, "head_sha": _sha(sha), "status": status, **fields})
+            return self._send("POST", f"{self._repo_path}/check-runs",
+                              {"name": name, "head_sha": _sha(sha), "status": status, **fields})
 
     def check_runs(self, sha: str) -> list[dict]:
         """The latest check run of each name on ``sha`` (every page)."""
@@ -335,11 +337,13 @@ class GitHubClient:
 
     def create_comment(self, number: int, body: str) -> Comment:
         with self._call(f"comment on #{number}"):
-            return Comment.from_json(self._send("POST", f"{self._repo_path}/issues/{int(number)}/comments", {"body": body}))
+            return Comment.from_json(self._send("POST", f"{self._repo_path}/issues/{int(number)}/comments",
+                                                {"body": body}))
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
         with self._call(f"update comment {comment_id}"):
-            return Comment.from_json(self._send("PATCH", f"{self._repo_path}/issues/comments/{int(comment_id)}", {"body": body}))
+            return Comment.from_json(self._send("PATCH", f"{self._repo_path}/issues/comments/{int(comment_id)}",
+                                                {"body": body}))
 
     def delete_comment(self, comment_id: int) -> None:
         with self._call(f"delete comment {comment_id}"):
@@ -423,4 +427,5 @@ def client_from_config(config: "OperatorConfig", environ: Mapping[str, str]) -> 
     token = environ.get(gh.token_env)
     if not token:
         raise ValueError(f"environment variable {gh.token_env} (github.token_env) is not set")
-    return GitHubClient.connect(gh.api_url, config.repository, token=token, seconds_between_writes=gh.seconds_between_writes)
+    return GitHubClient.connect(gh.api_url, config.repository, token=token,
+                                seconds_between_writes=gh.seconds_between_writes)

@@ -481,7 +481,8 @@ def build_image(
                 local_tag = built[name]["local_tag"]
                 ptag = local_tag.rsplit(":", 1)[1]
                 local_tags.append(local_tag)
-                pdigest, _ = _push_tag(api, repository, ptag, auth_config, registry_host, logger, retries, backoff, sleep)
+                pdigest, _ = _push_tag(api, repository, ptag, auth_config, registry_host, logger,
+                                       retries, backoff, sleep)
                 entry = _manifest_entry(registry, path, pdigest, built[name]["_info"])
                 entries.append(entry)
                 built[name].update(digest=pdigest, media_type=entry["mediaType"], tag=ptag, manifest_size=entry["size"])

@@ -192,7 +192,8 @@ class RegistryClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 delay = self.backoff * (2 ** (attempt - 1))
-                self._note(f"registry {self.address}: {what} retry {attempt}/{self.retries} in {delay:.2f}s ({last_error})")
+                self._note(f"registry {self.address}: {what} retry {attempt}/{self.retries} "
+                           f"in {delay:.2f}s ({last_error})")
                 self._sleep(delay)
             request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
             try:
@@ -286,7 +287,8 @@ class RegistryClient:
         digest = _header(response.headers, "Docker-Content-Digest") or sha256_digest(response.body)
         return media_type.split(";")[0].strip(), digest, response.body
 
-    def head_manifest(self, repository: str, reference: str, accept: tuple[str, ...] = ALL_MANIFEST_TYPES) -> str | None:
+    def head_manifest(self, repository: str, reference: str,
+                      accept: tuple[str, ...] = ALL_MANIFEST_TYPES) -> str | None:
         """The digest of ``repository:reference``, or ``None`` when there is no such manifest."""
         try:
             response = self.request(
@@ -309,7 +311,8 @@ class RegistryClient:
         digest = _header(response.headers, "Docker-Content-Digest") or sha256_digest(body)
         expected = sha256_digest(body)
         if digest != expected:
-            raise RegistryError(f"registry {self.address} stored {repository}:{reference} as {digest}, expected {expected}")
+            raise RegistryError(f"registry {self.address} stored {repository}:{reference} as {digest}, "
+                                f"expected {expected}")
         return digest
 
     def tags(self, repository: str) -> list[str]:

@@ -35,7 +35,11 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 #: One repository path component (distribution spec, the simple form the pipeline uses).
 PATH_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 #: ``host[:port]`` of a registry: a DNS name, IPv4 or bracketed IPv6, optional port.
-_REGISTRY_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_REGISTRY_HOST_RE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::[0-9]{1,5})?$"
+)
 _INVALID_TAG_RUN = re.compile(r"[^A-Za-z0-9_.-]+")
 _NON_ALNUM_RUN = re.compile(r"[^a-z0-9]+")
 _HEX_RE = re.compile(r"^[0-9a-fA-F]+$")

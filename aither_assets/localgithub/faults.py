@@ -57,7 +57,8 @@ class FaultsMixin(StoreBase):
                                                       DEFAULT_DELAY.get(kind, 0) if delay is None else int(delay),
                                                       path, path_regex))
             if latency_ms is not None:
-                c.execute("INSERT OR REPLACE INTO faults(kind, remaining, path, path_regex) VALUES('latency_ms', ?, ?, ?)",
+                c.execute("INSERT OR REPLACE INTO faults(kind, remaining, path, path_regex) "
+                          "VALUES('latency_ms', ?, ?, ?)",
                           (int(latency_ms), path, path_regex))
         return self.faults()
 

@@ -189,7 +189,8 @@ class BareRepo:
         """`update-index --index-info` input; all blobs are written by one `hash-object`."""
         written = [(path, content) for path, content in files.items() if content is not None]
         blobs = self._hash_blobs([c.encode() if isinstance(c, str) else c for _, c in written])
-        entries = [f"100644 {blob}\t".encode() + path.encode() + b"\0" for (path, _), blob in zip(written, blobs, strict=True)]
+        entries = [f"100644 {blob}\t".encode() + path.encode() + b"\0"
+                   for (path, _), blob in zip(written, blobs, strict=True)]
         entries += [f"0 {ZERO_SHA}\t".encode() + path.encode() + b"\0" for path, c in files.items() if c is None]
         return b"".join(entries)
 

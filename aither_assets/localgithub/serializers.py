@@ -190,7 +190,8 @@ class View:
     def branch(self, repo: Row, name: str, sha: str) -> dict:
         base = self.repo_api(repo)
         return {"name": name, "commit": {"sha": sha, "url": f"{base}/commits/{sha}"},
-                "_links": {"self": f"{base}/branches/{quote(name)}", "html": f"{self.repo_web(repo)}/tree/{quote(name)}"},
+                "_links": {"self": f"{base}/branches/{quote(name)}",
+                           "html": f"{self.repo_web(repo)}/tree/{quote(name)}"},
                 "protected": False, "protection": {"enabled": False, "required_status_checks": {
                     "enforcement_level": "off", "contexts": [], "checks": []}},
                 "protection_url": f"{base}/branches/{quote(name)}/protection"}

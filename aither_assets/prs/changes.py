@@ -50,7 +50,8 @@ class StageDecision:
     reason: str
 
 
-def plan_stages(groups: dict[str, list[str]], *, has_docker: bool = True, has_ring: bool = True) -> dict[str, StageDecision]:
+def plan_stages(groups: dict[str, list[str]], *, has_docker: bool = True,
+                has_ring: bool = True) -> dict[str, StageDecision]:
     """Which stages this head needs, each with the reason a person reads in the UI.
 
     Validation and the dashboard always run. Anything but docs can change what we build
@@ -67,7 +68,8 @@ def plan_stages(groups: dict[str, list[str]], *, has_docker: bool = True, has_ri
     plan = {
         "validation": StageDecision(True, "always: config, workflows and Dockerfile are checked on every head"),
         "build": decide(bool(code_like), f"changed: {', '.join(sorted(code_like))}", "docs-only change"),
-        "quality": decide(bool(changed & {"source", "tests", "config"}), "source, tests or config changed", "no source, test or config change"),
+        "quality": decide(bool(changed & {"source", "tests", "config"}), "source, tests or config changed",
+                          "no source, test or config change"),
         "tests": decide(bool(code_like), f"changed: {', '.join(sorted(code_like))}", "docs-only change"),
     }
     if not has_docker:

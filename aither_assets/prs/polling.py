@@ -17,7 +17,8 @@ from aither_assets.github.models import PollResult, PullRequest
 
 
 class PullSource(Protocol):
-    def poll_pulls(self, etag: str | None = None, since: str | None = None, max_pages: int | None = None) -> PollResult: ...
+    def poll_pulls(self, etag: str | None = None, since: str | None = None,
+                   max_pages: int | None = None) -> PollResult: ...
 
     def open_pulls(self, base: str | None = None) -> list[PullRequest]: ...
 
@@ -59,7 +60,8 @@ def poll(source: PullSource, cursor: PollCursor, now: float, full_sync_seconds: 
     result = source.poll_pulls(etag=cursor.etag, since=cursor.since)
     if result.not_modified:
         return PollOutcome(cursor=cursor, not_modified=True)
-    changed = [p for p in result.pulls if not (p.updated_at == cursor.since and cursor.boundary.get(str(p.number)) == _state(p))]
+    changed = [p for p in result.pulls
+               if not (p.updated_at == cursor.since and cursor.boundary.get(str(p.number)) == _state(p))]
     outcome = _split(changed)
     outcome.cursor = _advance(result.etag, [*result.pulls], cursor.since, cursor.full_sync_at)
     return outcome

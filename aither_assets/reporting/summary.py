@@ -118,7 +118,8 @@ TEST_ASSET_NAMES = ("unit_tests", "domain_tests", "integration_tests")
 
 def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) -> list[dg.DagsterRun]:
     """This PR's pipeline runs, newest first."""
-    return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit))
+    return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"),
+                                  limit=limit))
 
 
 def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> dict[str, Any]:
@@ -168,7 +169,8 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         if not run.is_finished and not own:
             continue
         assets, _, _, _ = run_outcome(instance, run)
-        tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES if assets.get(name, {}).get("status") == "MATERIALIZED"]
+        tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES
+                 if assets.get(name, {}).get("status") == "MATERIALIZED"]
 
         build = assets.get("build_artifacts", {}).get("metadata", {})
         end_time = time.time() if own else record.end_time

@@ -62,7 +62,8 @@ def check_compose(repo: Repo, config: PipelineConfig | None, runner: ToolRunner,
 def validate_compose(parsed: ParsedYaml) -> list[Finding]:
     rel, doc = parsed.rel, parsed.first
     if not isinstance(doc, yaml.MappingNode):
-        return [make(rel, line(doc) or 1, "compose-structure", "error", "a compose file must be a mapping with `services:`")]
+        return [make(rel, line(doc) or 1, "compose-structure", "error",
+                     "a compose file must be a mapping with `services:`")]
     out = [make(rel, line(key), "compose-unknown-key", "warning", f"unknown top-level key `{name}`")
            for name, key, _ in items(doc) if name not in TOP_LEVEL and not name.startswith("x-")]
     services = get(doc, "services")
@@ -190,8 +191,10 @@ def run_compose_config(runner: ToolRunner, docker: str, rel: str, parsed: Parsed
     if has(parsed.first, "include"):
         # `include:` may name remote git/OCI resources: the CLI would fetch them.
         return [make(rel, line(get(parsed.first, "include")), "compose-cli-skipped", "info",
-                     "`docker compose config` not run: the file has `include:` (may fetch remote files)", tool="docker compose")]
-    argv = [docker, "compose", "--project-name", "aither-validate", f"--file={rel}", "config", "--quiet", "--no-interpolate"]
+                     "`docker compose config` not run: the file has `include:` (may fetch remote files)",
+                     tool="docker compose")]
+    argv = [docker, "compose", "--project-name", "aither-validate", f"--file={rel}",
+            "config", "--quiet", "--no-interpolate"]
     try:
         result = runner.run(argv)
     except ToolFailure as exc:

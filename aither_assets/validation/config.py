@@ -57,7 +57,8 @@ def config_line(repo: Repo, *loc: str) -> int | None:
     return None if isinstance(parsed, Finding) else line_of(parsed.first, loc)
 
 
-def referenced_file(repo: Repo, config: PipelineConfig | None, field: str, defaults: tuple[str, ...]) -> tuple[str | None, list[Finding]]:
+def referenced_file(repo: Repo, config: PipelineConfig | None, field: str,
+                    defaults: tuple[str, ...]) -> tuple[str | None, list[Finding]]:
     """The file a check should read: ``docker.<field>`` from a valid config, else the first default present.
 
     A config that names a missing file gets an error finding on the config line naming it.

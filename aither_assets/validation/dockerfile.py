@@ -28,7 +28,8 @@ def dockerfile_path(repo: Repo, config: PipelineConfig | None) -> tuple[str | No
     return referenced_file(repo, config, "dockerfile", ("Dockerfile",))
 
 
-def check_dockerfile(repo: Repo, config: PipelineConfig | None, runner: ToolRunner, status: ToolStatus) -> list[Finding]:
+def check_dockerfile(repo: Repo, config: PipelineConfig | None, runner: ToolRunner,
+                     status: ToolStatus) -> list[Finding]:
     rel, findings = dockerfile_path(repo, config)
     if rel is None:
         return findings

@@ -111,7 +111,8 @@ class Repo:
         except OSError as exc:
             return make(norm, None, "file-skipped", "warning", f"cannot read: {exc.strerror}")
         if len(data) > MAX_FILE_BYTES:
-            return make(norm, None, "file-too-large", "warning", f"file too large to check (limit {MAX_FILE_BYTES} bytes)")
+            return make(norm, None, "file-too-large", "warning",
+                        f"file too large to check (limit {MAX_FILE_BYTES} bytes)")
         self.checked.add(norm)
         try:
             return FileText(norm, data.decode("utf-8"))

@@ -110,7 +110,8 @@ def markdown_table(findings: Iterable[Finding], limit: int = 200) -> str:
     """Findings as a Markdown table; every cell is escaped (paths and messages come from the PR)."""
     findings = list(findings)
     rows = [
-        [md_escape(f.file), str(f.line) if f.line else "", md_escape(f.rule), md_escape(f.severity), md_escape(f.message)]
+        [md_escape(f.file), str(f.line) if f.line else "", md_escape(f.rule), md_escape(f.severity),
+         md_escape(f.message)]
         for f in findings[:limit]
     ]
     table = md_table(["file", "line", "rule", "severity", "message"], rows)

@@ -39,7 +39,8 @@ def check_calls(wf: Workflow, repo: Repo, workflows: dict[str, Workflow]) -> lis
         at = line(uses)
         if not target.startswith(WORKFLOW_DIR + "/") or "/" in target[len(WORKFLOW_DIR) + 1:]:
             out.append(make(wf.rel, at, "reusable-not-callable", "error",
-                            f"job `{name}` calls `{scalar(uses)}`: reusable workflows must be directly in {WORKFLOW_DIR}/"))
+                            f"job `{name}` calls `{scalar(uses)}`: "
+                            f"reusable workflows must be directly in {WORKFLOW_DIR}/"))
             continue
         callee = workflows.get(target)
         if callee is None and not repo.exists(target):
@@ -72,7 +73,8 @@ def _check_inputs(wf: Workflow, job_name: str, job: yaml.Node, uses: yaml.Node, 
     with_pair = entry(job, "with")
     passed = {name: key for name, key, _ in items(with_pair[1] if with_pair else None)}
     out = []
-    missing = [n for n, spec in declared.items() if is_true(get(spec, "required")) and not has(spec, "default") and n not in passed]
+    missing = [n for n, spec in declared.items()
+               if is_true(get(spec, "required")) and not has(spec, "default") and n not in passed]
     if missing:
         names = ", ".join(f"`{n}`" for n in missing)
         out.append(make(wf.rel, line(with_pair[0]) if with_pair else line(uses), "reusable-missing-input", "error",

@@ -43,7 +43,8 @@ def load_workflow(repo: Repo, rel: str) -> Workflow | Finding | None:
         return None
     doc = parsed.first
     if not isinstance(doc, yaml.MappingNode):
-        return make(rel, line(doc) or 1, "workflow-structure", "error", "a workflow must be a mapping with `on:` and `jobs:`")
+        return make(rel, line(doc) or 1, "workflow-structure", "error",
+                    "a workflow must be a mapping with `on:` and `jobs:`")
     wf = Workflow(rel, parsed.text, doc)
     # `on:` is the key text "on"; yaml.safe_load would have turned it into True.
     wf.on_node = get(doc, "on")

@@ -61,7 +61,8 @@ def parse_yaml(text: str, rel: str) -> ParsedYaml | Finding:
     except yaml.YAMLError as exc:
         return make(rel, None, "yaml-syntax", "error", f"invalid YAML: {exc}")
     except _TooDeep as exc:
-        return make(rel, int(str(exc)), "yaml-syntax", "error", f"nested more than {MAX_DEPTH} levels deep: not checked")
+        return make(rel, int(str(exc)), "yaml-syntax", "error",
+                    f"nested more than {MAX_DEPTH} levels deep: not checked")
     # A plain file has at most about one node per character; only aliases can go beyond that.
     budget = max(MAX_EXPANDED_NODES, len(text))
     if expanded_size(documents, budget) > budget:
@@ -98,11 +99,14 @@ class _Composer:
             self.documents.append(self.root)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
-                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                  event.start_mark)
             self.add(self.anchors[event.anchor])
         elif isinstance(event, yaml.ScalarEvent):
-            tag = event.tag if event.tag not in (None, "!") else self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-            self.add(self.anchor(event, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)))
+            tag = (event.tag if event.tag not in (None, "!")
+                   else self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit))
+            self.add(self.anchor(event, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                                        style=event.style or None)))
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             self.open(event)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):

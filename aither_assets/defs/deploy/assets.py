@@ -68,7 +68,8 @@ def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, wo
     description="The preview container <app>-pr-<N> running the image by digest, its URL, port and TTL.",
 )
 def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, preview: PreviewResource,
-                   workspace: WorkspaceResource, aither_config: AitherConfig, github: GitHubResource) -> dg.Output[dict]:
+                   workspace: WorkspaceResource, aither_config: AitherConfig,
+                   github: GitHubResource) -> dg.Output[dict]:
     pipeline = load_pipeline_config(workspace.tree(pr["number"], pr["head_sha"]))
     health_path = pipeline.smoke[0].path if pipeline.smoke else "/"
     port = preview.ports().allocate(pr["number"])
@@ -115,8 +116,11 @@ def smoke_report(context: dg.AssetExecutionContext, pr: dict, environment: dict,
     # No declared check still leaves the health wait of the deploy: report zero checks, passed.
     report = run_smoke(environment["url"], list(checks)) if checks else None
     if report is None:
-        yield dg.Output({"results": []}, metadata={"head_sha": pr["head_sha"], "checks": 0,
-                                                   "results": dg.MetadataValue.md("the repo config declares no smoke check")})
+        yield dg.Output(
+            {"results": []},
+            metadata={"head_sha": pr["head_sha"], "checks": 0,
+                      "results": dg.MetadataValue.md("the repo config declares no smoke check")},
+        )
         yield dg.AssetCheckResult(check_name=SMOKE_PASSED, passed=True, description="no smoke check declared")
         return
     failed = [r for r in report.results if not r.passed]
@@ -132,5 +136,6 @@ def smoke_report(context: dg.AssetExecutionContext, pr: dict, environment: dict,
         check_name=SMOKE_PASSED,
         passed=report.passed,
         metadata={"failures": dg.MetadataValue.json([f"{r.path}: {r.reason}" for r in failed])},
-        description="all smoke checks passed" if report.passed else "; ".join(f"{r.path}: {r.reason}" for r in failed)[:1000],
+        description=("all smoke checks passed" if report.passed
+                     else "; ".join(f"{r.path}: {r.reason}" for r in failed)[:1000]),
     )

@@ -36,7 +36,8 @@ def pull_request_sensor(
     context: dg.SensorEvaluationContext, github: GitHubResource, aither_config: AitherConfig
 ) -> dg.SensorResult | dg.SkipReason:
     try:
-        decision = decide_tick(github.client(), aither_config.operator, PollCursor.from_json(context.cursor), time.time(),
+        decision = decide_tick(github.client(), aither_config.operator,
+                               PollCursor.from_json(context.cursor), time.time(),
                                approval_used_by=lambda pr, stamp: approval_used_by(context.instance, pr, stamp))
     except GitHubRateLimited as exc:
         return dg.SkipReason(f"GitHub rate limit: {exc}")

@@ -83,6 +83,8 @@ def check_result(key: dg.AssetKey, results: list[SuiteResult]) -> dg.AssetCheckR
         asset_key=key,
         check_name=ALL_PASSED,
         passed=not bad,
-        metadata={"failing_tests": dg.MetadataValue.json(failing[:100]), "suite_problems": dg.MetadataValue.json(problems)},
-        description=("all passed" if not bad else f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
+        metadata={"failing_tests": dg.MetadataValue.json(failing[:100]),
+                  "suite_problems": dg.MetadataValue.json(problems)},
+        description=("all passed" if not bad
+                     else f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
     )

@@ -34,6 +34,7 @@ def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: Wo
     yield dg.AssetCheckResult(
         check_name=NO_ERRORS,
         passed=not errors,
-        metadata={"errors": dg.MetadataValue.json([f"{f.file}:{f.line or ''} {f.rule}: {f.message}" for f in errors[:50]])},
+        metadata={"errors": dg.MetadataValue.json(
+            [f"{f.file}:{f.line or ''} {f.rule}: {f.message}" for f in errors[:50]])},
         description=f"{len(errors)} error finding(s)" if errors else "no error findings",
     )
