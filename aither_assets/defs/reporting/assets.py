@@ -8,6 +8,7 @@ from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import pr_partitions
+from aither_assets.defs.prs.tags import REPORTED_RUN_TAG
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
@@ -28,10 +29,17 @@ def reported_run(context: dg.AssetExecutionContext) -> tuple[dg.DagsterRun, str 
 
     Inside a pipeline run, that run itself: these steps run only after every stage step
     succeeded, so its outcome is final and it is reported as a success. In a report run,
-    the PR's newest pipeline run, with its own status.
+    the run it was requested for (its statuses belong on that run's head, even when a newer
+    head is queued by now); materialized by hand, the PR's newest pipeline run.
     """
     if context.run.job_name == pr_pipeline_job.name:
         return context.run, "SUCCESS"
+    reported = context.run.tags.get(REPORTED_RUN_TAG)
+    if reported:
+        run = context.instance.get_run_by_id(reported)
+        if run is None:
+            raise dg.Failure(f"the run to report on, {reported}, is not in this instance")
+        return run, None
     number = int(context.partition_key)
     runs = pipeline_runs(context.instance, number, limit=1)
     if not runs:
