@@ -7,9 +7,11 @@
 from aither_assets.feedback.comment import MARKER, render_comment
 from aither_assets.feedback.links import FeedbackLinks
 from aither_assets.feedback.publisher import (
+    APPROVAL_CONTEXT,
     FeedbackReport,
     deactivate_deployments,
     environment_name,
+    publish_approval_states,
     publish_feedback,
     record_deployment,
 )
@@ -23,6 +25,7 @@ from aither_assets.feedback.stages import (
 )
 
 __all__ = [
+    "APPROVAL_CONTEXT",
     "CONTEXTS",
     "MARKER",
     "STAGES",
@@ -32,6 +35,7 @@ __all__ = [
     "deactivate_deployments",
     "environment_name",
     "overall_state",
+    "publish_approval_states",
     "publish_feedback",
     "record_deployment",
     "render_comment",

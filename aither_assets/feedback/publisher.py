@@ -169,6 +169,30 @@ def _same_status(existing: Mapping[str, Any], outcome: StageOutcome) -> bool:
             and (existing.get("target_url") or None) == (outcome.target_url or None))
 
 
+APPROVAL_CONTEXT = "aither/approval"
+#: Approval statuses one sensor tick writes at most (GitHub paces writes; a tick has 60 s).
+MAX_APPROVAL_STATUSES = 20
+
+
+def publish_approval_states(client: GitHubClient, waiting: list[tuple[str, str]], approved: list[tuple[str, str]],
+                            limit: int = MAX_APPROVAL_STATUSES) -> list[str]:
+    """A status on fork heads: pending while a writer's approval is missing (with why), success once a
+    writer approved the head that runs. ``waiting``/``approved``: (head SHA, description). Returns the
+    errors; never raises (the sensor's tick goes on), and what did not fit waits for the head's next change."""
+    errors: list[str] = []
+    items = [(sha, "pending", why) for sha, why in waiting] + [(sha, "success", why) for sha, why in approved]
+    for sha, state, description in items[:limit]:
+        try:
+            client.set_status(sha, state, APPROVAL_CONTEXT, description)
+        except GitHubError as exc:
+            errors.append(f"set status {APPROVAL_CONTEXT} on {sha[:8]}: {exc}")
+            if isinstance(exc, GitHubRateLimited):
+                break
+    if len(items) > limit:
+        errors.append(f"{len(items) - limit} approval status(es) left for a later tick (at most {limit} per tick)")
+    return errors
+
+
 # -- check runs -----------------------------------------------------------------------------------------------
 
 

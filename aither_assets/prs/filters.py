@@ -32,8 +32,12 @@ def skip_reason(pr: PullRequest, filters: PRFilters) -> str | None:
     if filters.include_labels and not set(pr.labels) & set(filters.include_labels):
         return f"has none of the required labels {list(filters.include_labels)}"
     if pr.is_fork and filters.fork_approval_label not in pr.labels:
-        return f"fork PR waits for the {filters.fork_approval_label!r} label from someone with write permission"
+        return fork_wait_reason(filters)
     return None
+
+
+def fork_wait_reason(filters: PRFilters) -> str:
+    return f"fork PR waits for the {filters.fork_approval_label!r} label from someone with write permission"
 
 
 class Approval(NamedTuple):

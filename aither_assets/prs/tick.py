@@ -13,7 +13,7 @@ from typing import Callable
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.github.client import GitHubClient
 from aither_assets.github.models import PullRequest
-from aither_assets.prs.filters import approval_spent, fork_approved, skip_reason
+from aither_assets.prs.filters import approval_spent, fork_approved, fork_wait_reason, skip_reason
 from aither_assets.prs.polling import PollCursor, poll
 
 
@@ -24,6 +24,8 @@ class TickDecision:
     closed: list[PullRequest] = field(default_factory=list)
     cursor: PollCursor = field(default_factory=PollCursor)
     approvals: dict[int, str] = field(default_factory=dict)  # fork PR -> the approval its run uses
+    approved_by: dict[int, str] = field(default_factory=dict)  # fork PR -> who approved the head that runs
+    awaiting_approval: list[tuple[PullRequest, str]] = field(default_factory=list)  # fork heads a writer must approve
     requests: int = 0
     full_sync: bool = False
 
@@ -57,6 +59,11 @@ def decide_tick(client: GitHubClient, config: OperatorConfig, cursor: PollCursor
                 reason = approval_spent(filters.fork_approval_label, approval, used_by)
                 if reason is None:
                     decision.approvals[pr.number] = approval.stamp or ""
+                    decision.approved_by[pr.number] = approval.why
+            if reason is not None:
+                decision.awaiting_approval.append((pr, reason))
+        elif pr.is_fork and reason == fork_wait_reason(filters):
+            decision.awaiting_approval.append((pr, reason))
         if reason is None:
             decision.to_run.append(pr)
         else:

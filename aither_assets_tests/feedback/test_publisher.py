@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import time
 
-from aither_assets.feedback import CONTEXTS, MARKER, FeedbackLinks, publish_feedback, stage_outcomes
+from aither_assets.feedback import (
+    APPROVAL_CONTEXT,
+    CONTEXTS,
+    MARKER,
+    FeedbackLinks,
+    publish_approval_states,
+    publish_feedback,
+    stage_outcomes,
+)
 from aither_assets_tests.conftest import OWNER, REPO
 
 from .conftest import FAILING_TEST_PR, SUCCESS_PR
@@ -153,3 +161,22 @@ def test_a_malformed_entry_is_reported_not_raised(github, local_entry) -> None:
     report = publish_feedback(github.client(), entry, links_for(entry))
     assert report.statuses_set == 0 and any("not a commit SHA" in e for e in report.errors)
     assert publish_feedback(github.client(), {"title": "no number"}, None).errors[0].startswith("feedback not rendered")
+
+
+def head_of(github, number: int) -> str:
+    return github.store.get_pr(OWNER, REPO, number)["head_sha"]
+
+
+def test_approval_states_are_capped_per_tick_and_never_raise(github) -> None:
+    heads = [head_of(github, github.open_pr(f"fork-{i}")) for i in range(3)]
+    client = github.client()
+    errors = publish_approval_states(client, waiting=[(sha, "waits for ok-to-test") for sha in heads[:2]],
+                                     approved=[(heads[2], "approved by maintainer (write)")], limit=2)
+    assert errors == ["1 approval status(es) left for a later tick (at most 2 per tick)"]
+    states = [{s["context"]: s["state"] for s in client.combined_status(sha)["statuses"]}.get(APPROVAL_CONTEXT)
+              for sha in heads]
+    assert states == ["pending", "pending", None]
+
+    github.store.set_faults(server_errors=50)
+    errors = publish_approval_states(client, waiting=[], approved=[(heads[2], "approved by maintainer (write)")])
+    assert len(errors) == 1 and errors[0].startswith(f"set status aither/approval on {heads[2][:8]}") and "502" in errors[0]

@@ -10,6 +10,7 @@ from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME, pr_partitions
 from aither_assets.defs.prs.tags import BASE_REF_TAG, DEPLOYING_TAG, FORK_APPROVAL_TAG, HEAD_SHA_TAG, PR_TAG, tag_safe
 from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
 from aither_assets.prs.polling import PollCursor
 from aither_assets.prs.tick import TickDecision, decide_tick
@@ -35,8 +36,9 @@ def _interval() -> int:
 def pull_request_sensor(
     context: dg.SensorEvaluationContext, github: GitHubResource, aither_config: AitherConfig
 ) -> dg.SensorResult | dg.SkipReason:
+    client = github.client()
     try:
-        decision = decide_tick(github.client(), aither_config.operator,
+        decision = decide_tick(client, aither_config.operator,
                                PollCursor.from_json(context.cursor), time.time(),
                                approval_used_by=lambda pr, stamp: approval_used_by(context.instance, pr, stamp))
     except GitHubRateLimited as exc:
@@ -44,6 +46,13 @@ def pull_request_sensor(
     known = set(context.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
     new_keys = sorted({pr.partition_key for pr in decision.seen} - known, key=int)
     cancelled = supersede_older_runs(context, decision)
+    for error in publish_approval_states(
+        client,
+        waiting=[(pr.head_sha, why) for pr, why in decision.awaiting_approval],
+        approved=[(pr.head_sha, decision.approved_by[pr.number]) for pr in decision.to_run
+                  if pr.number in decision.approved_by],
+    ):
+        context.log.warning(error)
     context.log.info(
         f"{decision.requests} GitHub request(s); {len(decision.to_run)} to run, {len(decision.skipped)} skipped, "
         f"{len(decision.closed)} closed, {len(new_keys)} new partition(s), {cancelled} superseded run(s) cancelled"

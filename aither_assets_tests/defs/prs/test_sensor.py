@@ -106,11 +106,21 @@ def open_fork_pr(github):
                                 head_owner="mallory")
 
 
+def approval_status(github, number):
+    """The aither/approval commit status on the PR's head, as GitHub shows it: (state, description)."""
+    sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
+    statuses = {s["context"]: s for s in github.client().combined_status(sha)["statuses"]}
+    status = statuses.get("aither/approval")
+    return (status["state"], status["description"]) if status else None
+
+
 def test_fork_waits_for_ok_to_test_from_a_writer(github, tick):
     number = open_fork_pr(github)
     result = tick()
     assert result.run_requests == []
     assert "ok-to-test" in observed(result, number)[0]["skipped_reason"]
+    state, why = approval_status(github, number)  # the contributor sees why nothing runs
+    assert state == "pending" and "'ok-to-test' label from someone with write permission" in why
 
     github.store.add_labels(OWNER, REPO, number, ["ok-to-test"], actor="mallory")  # the author labels it
     result = tick()
@@ -123,6 +133,7 @@ def test_fork_waits_for_ok_to_test_from_a_writer(github, tick):
     github.store.remove_label(OWNER, REPO, number, "ok-to-test", actor="maintainer")
     github.store.add_labels(OWNER, REPO, number, ["ok-to-test"], actor="maintainer")
     assert [r.partition_key for r in tick().run_requests] == [str(number)]
+    assert approval_status(github, number) == ("success", "approved by maintainer (write)")
 
 
 def test_one_approval_runs_one_fork_head_and_new_commits_wait_for_a_new_one(github, tick, instance):
@@ -140,6 +151,7 @@ def test_one_approval_runs_one_fork_head_and_new_commits_wait_for_a_new_one(gith
     assert result.run_requests == []
     why = observed(result, number)[0]["skipped_reason"]
     assert why.startswith("new commits since the 'ok-to-test' label was set") and first.tags["aither/head-sha"][:8] in why
+    assert approval_status(github, number) == ("pending", why[:140])
 
     time.sleep(1.1)
     github.store.remove_label(OWNER, REPO, number, "ok-to-test", actor="maintainer")
