@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
+from aither_assets.reporting.values import json_int
+
 State = Literal["passed", "failed", "skipped", "not run", "missing"]
 Value = int | float | str | None
 
@@ -117,8 +119,8 @@ class HistoryPoint:
 
     @classmethod
     def from_dict(cls, item: dict, current: bool = False) -> "HistoryPoint":
-        return cls(sha=_str(item.get("sha")), iteration=_int(item.get("iteration")), at=_str(item.get("at")),
-                   tests_passed=_int(item.get("tests_passed")), tests_failed=_int(item.get("tests_failed")),
+        return cls(sha=_str(item.get("sha")), iteration=json_int(item.get("iteration")), at=_str(item.get("at")),
+                   tests_passed=json_int(item.get("tests_passed")), tests_failed=json_int(item.get("tests_failed")),
                    duration_seconds=_num(item.get("duration_seconds")), run_status=_str(item.get("run_status")),
                    current=current)
 
@@ -206,16 +208,6 @@ _RUNNING = {"STARTED": "the run is still going", "QUEUED": "the run is queued", 
             "NOT_STARTED": "the run has not started"}
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _num(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -267,9 +259,9 @@ def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
         if not isinstance(suite, dict):
             continue
         name = _str(suite.get("name"))
-        rows.append(SuiteRow(name=name, status=_str(suite.get("status")), tests=_int(suite.get("tests")),
-                             passed=_int(suite.get("passed")), failed=_int(suite.get("failed")),
-                             errors=_int(suite.get("errors")), skipped=_int(suite.get("skipped")),
+        rows.append(SuiteRow(name=name, status=_str(suite.get("status")), tests=json_int(suite.get("tests")),
+                             passed=json_int(suite.get("passed")), failed=json_int(suite.get("failed")),
+                             errors=json_int(suite.get("errors")), skipped=json_int(suite.get("skipped")),
                              duration_seconds=_num(suite.get("duration_seconds")),
                              coverage_percent=_num(suite.get("coverage_percent")),
                              message=_cut(_str(suite.get("message")))))
@@ -283,22 +275,23 @@ def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
 def _facts(stage: _Stage, md: dict) -> list[Fact]:
     g = md.get
     if stage.asset == "validation_report":
-        return [Fact("errors", _int(g("error_count"))), Fact("warnings", _int(g("warning_count"))),
-                Fact("info", _int(g("info_count"))), Fact("files checked", _int(g("files_checked")))]
+        return [Fact("errors", json_int(g("error_count"))), Fact("warnings", json_int(g("warning_count"))),
+                Fact("info", json_int(g("info_count"))), Fact("files checked", json_int(g("files_checked")))]
     if stage.asset == "build_artifacts":
-        return [Fact("iteration", _int(g("iteration"))), Fact("files packaged", _int(g("files_packaged"))),
+        return [Fact("iteration", json_int(g("iteration"))), Fact("files packaged", json_int(g("files_packaged"))),
                 Fact("sha256 .zip", _str(g("sha256_zip"))), Fact("sha256 .tar.gz", _str(g("sha256_tar_gz")))]
     if stage.asset == "quality_report":
         complete = g("complete")
-        return [Fact("findings", _int(g("findings_total"))), Fact("errors", _int(g("error_count"))),
-                Fact("warnings", _int(g("warning_count"))), Fact("info", _int(g("info_count"))),
+        return [Fact("findings", json_int(g("findings_total"))), Fact("errors", json_int(g("error_count"))),
+                Fact("warnings", json_int(g("warning_count"))), Fact("info", json_int(g("info_count"))),
                 Fact("all linters ran", complete if isinstance(complete, bool) else None)]
     if stage.asset in TEST_ASSETS:
-        facts = [Fact("tests", _int(g("tests"))), Fact("passed", _int(g("passed"))), Fact("failed", _int(g("failed"))),
-                 Fact("errors", _int(g("errors"))), Fact("skipped", _int(g("skipped"))),
+        facts = [Fact("tests", json_int(g("tests"))), Fact("passed", json_int(g("passed"))),
+                 Fact("failed", json_int(g("failed"))),
+                 Fact("errors", json_int(g("errors"))), Fact("skipped", json_int(g("skipped"))),
                  Fact("duration (s)", _num(g("duration_seconds")))]
         if stage.asset == "unit_tests":
-            facts.append(Fact("tests in no suite", _int(g("uncovered_count"))))
+            facts.append(Fact("tests in no suite", json_int(g("uncovered_count"))))
         return facts
     if stage.asset == "container_image":
         tags = g("tags")
@@ -310,30 +303,31 @@ def _facts(stage: _Stage, md: dict) -> list[Fact]:
                 Fact("build (s)", _num(g("build_seconds"))), Fact("push (s)", _num(g("push_seconds")))]
     if stage.asset == "pr_environment":
         url = _str(g("url"))
-        return [Fact("URL", url, href=url), Fact("port", _int(g("port"))), Fact("container", _str(g("container"))),
+        return [Fact("URL", url, href=url), Fact("port", json_int(g("port"))), Fact("container", _str(g("container"))),
                 Fact("digest running", _str(g("digest"))), Fact("started", _str(g("started_at"))),
                 Fact("expires", _str(g("expires_at")))]
     if stage.asset == "smoke_report":
-        return [Fact("checks", _int(g("checks"))), Fact("passed", _int(g("passed"))), Fact("failed", _int(g("failed")))]
+        return [Fact("checks", json_int(g("checks"))), Fact("passed", json_int(g("passed"))),
+                Fact("failed", json_int(g("failed")))]
     return []
 
 
 def _verdict_without_check(stage: _Stage, md: dict) -> tuple[State, str | None]:
     """For a materialized asset with no recorded check result: decide from its own figures, or say missing."""
     if stage.asset in TEST_ASSETS:
-        failed, errors = _int(md.get("failed")), _int(md.get("errors"))
+        failed, errors = json_int(md.get("failed")), json_int(md.get("errors"))
         if (failed or 0) + (errors or 0) > 0:
             return "failed", None
         if failed is None or errors is None:
             return "missing", "no check result and no failure counts recorded"
         return "passed", None
     if stage.asset in ("validation_report", "quality_report"):
-        errors = _int(md.get("error_count"))
+        errors = json_int(md.get("error_count"))
         if errors is None:
             return "missing", "no check result and no error count recorded"
         return ("failed", None) if errors > 0 else ("passed", None)
     if stage.asset == "smoke_report":
-        failed, checks = _int(md.get("failed")), _int(md.get("checks"))
+        failed, checks = json_int(md.get("failed")), json_int(md.get("checks"))
         if failed is not None and failed > 0:
             return "failed", None
         if failed is None or not checks:
@@ -439,7 +433,7 @@ def test_totals(entry: dict) -> tuple[int | None, int | None, float | None]:
         if md is None:
             return None, None, None
         ran = True
-        p, f, e = _int(md.get("passed")), _int(md.get("failed")), _int(md.get("errors"))
+        p, f, e = json_int(md.get("passed")), json_int(md.get("failed")), json_int(md.get("errors"))
         d = _num(md.get("duration_seconds"))
         if p is None:
             complete["passed"] = False
@@ -475,7 +469,7 @@ def history_point(entry: dict) -> dict:
     """
     passed, failed, duration = test_totals(entry)
     md = _metadata(entry, "build_artifacts") or {}
-    return {"sha": _str(entry.get("head_sha")), "iteration": _int(md.get("iteration")), "at": _build_time(entry),
+    return {"sha": _str(entry.get("head_sha")), "iteration": json_int(md.get("iteration")), "at": _build_time(entry),
             "tests_passed": passed, "tests_failed": failed, "duration_seconds": duration,
             "run_status": _str(entry.get("run_status"))}
 
@@ -534,7 +528,7 @@ def page_from_summary(entry: dict, history: list[dict], links: Links, *, generat
         run_status=_str(entry.get("run_status")),
         run_link=links.run(_str(entry.get("run_id"))),
         skipped_reason=_str(entry.get("skipped_reason")),
-        iteration=_int(build_md.get("iteration")),
+        iteration=json_int(build_md.get("iteration")),
         updated_at=_latest([_build_time(entry), _str(environment.get("started_at"))]),
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         cards=cards,

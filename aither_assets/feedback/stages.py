@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from aither_assets.feedback.links import FeedbackLinks
+from aither_assets.reporting.values import json_int
 
 State = Literal["success", "failure", "error", "pending"]
 
@@ -204,16 +205,6 @@ def short(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -221,7 +212,7 @@ def _num(value: Any) -> float | None:
 
 
 def count_text(value: Any) -> str:
-    n = _int(value)
+    n = json_int(value)
     return "missing" if n is None else str(n)
 
 
@@ -283,18 +274,18 @@ def _checked(entry: Mapping[str, Any], stage: Stage, failed_by_figures: bool) ->
 
 def _validation(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
     errors, warnings, infos = md.get("error_count"), md.get("warning_count"), md.get("info_count")
-    files = _int(md.get("files_checked"))
+    files = json_int(md.get("files_checked"))
     text = f"{count_text(errors)} errors, {count_text(warnings)} warnings, {count_text(infos)} info"
     if files is not None:
         text += f" in {plural(files, 'file')}"
-    failed = _checked(entry, stage, (_int(errors) or 0) > 0)
-    if _int(errors) is None and check_state(entry, stage.check) is None:
+    failed = _checked(entry, stage, (json_int(errors) or 0) > 0)
+    if json_int(errors) is None and check_state(entry, stage.check) is None:
         return "error", "missing: no finding counts recorded"
     return ("failure" if failed else "success"), text
 
 
 def _build(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    iteration, files = _int(md.get("iteration")), _int(md.get("files_packaged"))
+    iteration, files = json_int(md.get("iteration")), json_int(md.get("files_packaged"))
     parts = []
     if iteration is not None:
         parts.append(f"iteration {iteration}")
@@ -309,7 +300,8 @@ def _build(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str
 
 
 def _quality(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    errors, warnings, infos = _int(md.get("error_count")), _int(md.get("warning_count")), _int(md.get("info_count"))
+    errors, warnings, infos = (json_int(md.get("error_count")), json_int(md.get("warning_count")),
+                               json_int(md.get("info_count")))
     complete = md.get("complete")
     if errors is None and warnings is None and infos is None:
         if complete is False:
@@ -324,8 +316,8 @@ def _quality(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, s
 
 
 def _tests(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    tests, passed, failed = _int(md.get("tests")), _int(md.get("passed")), _int(md.get("failed"))
-    errors, skipped, suites = _int(md.get("errors")), _int(md.get("skipped")), _int(md.get("suites"))
+    tests, passed, failed = json_int(md.get("tests")), json_int(md.get("passed")), json_int(md.get("failed"))
+    errors, skipped, suites = json_int(md.get("errors")), json_int(md.get("skipped")), json_int(md.get("suites"))
     if passed is None or failed is None:
         text = "counts missing: a suite produced no readable report"
         problems = check_details(entry, stage.check).get("suite_problems") or []
@@ -381,7 +373,7 @@ def _environment(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[Stat
 
 
 def _smoke(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    checks, passed, failed = _int(md.get("checks")), _int(md.get("passed")), _int(md.get("failed"))
+    checks, passed, failed = json_int(md.get("checks")), json_int(md.get("passed")), json_int(md.get("failed"))
     if checks == 0:
         text = "no smoke check declared"
     elif checks is None or passed is None:
