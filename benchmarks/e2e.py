@@ -39,7 +39,7 @@ import yaml
 from dagster._core.events import DagsterEventType
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.demo.run import prepare, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
 from aither_assets.demo.stack import (
@@ -53,7 +53,7 @@ from aither_assets.demo.stack import (
 )
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
-from aither_assets.reporting.summary import reported_in_run, run_outcome
+from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -204,10 +204,6 @@ class E2E:
             filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: sha}, job_name="pr_pipeline"), limit=1)
         return records[0] if records else None
 
-    def report_record(self, run_id: str):
-        records = self.instance.get_run_records(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id}), limit=1)
-        return records[0] if records else None
-
     def wait_reported(self, number: int, sha: str, timeout: float | None = None):
         """The finished pipeline run of this head, and its finished report run if it did not report itself
         (None when it did)."""
@@ -217,7 +213,7 @@ class E2E:
             if run is not None and run.dagster_run.status.value in TERMINAL:
                 if reported_in_run(self.instance, run.dagster_run.run_id):
                     return run, None
-                report = self.report_record(run.dagster_run.run_id)
+                report = report_record(self.instance, run.dagster_run.run_id)
                 if report is not None and report.dagster_run.status.value in TERMINAL:
                     return run, report
             self.alive()

@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 
 from aither_assets.config.operator import load_operator_config
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.demo.seed import Seeded, SeededPR, seed
 from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.github.client import client_from_config
@@ -198,22 +197,20 @@ def teardown_all(config, client) -> dict:
 def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
     """Until each PR's head has a finished pipeline run that reported: in its own last steps, or by a
     report run that has finished."""
-    import dagster as dg
 
-    from aither_assets.reporting.summary import reported_in_run
+    from aither_assets.reporting.summary import report_record, reported_in_run, run_for_head
 
     pending = {pr.number: pr for pr in pulls}
     while pending:
         for number, pr in list(pending.items()):
-            runs = instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: pr.head_sha}),
-                                     limit=1)
-            if not runs or runs[0].status.value not in TERMINAL:
+            run = run_for_head(instance, pr)
+            if run is None or run.status.value not in TERMINAL:
                 continue
-            if reported_in_run(instance, runs[0].run_id):
+            if reported_in_run(instance, run.run_id):
                 del pending[number]
                 continue
-            reports = instance.get_runs(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: runs[0].run_id}), limit=1)
-            if reports and reports[0].status.value in TERMINAL:
+            report = report_record(instance, run.run_id)
+            if report is not None and report.dagster_run.status.value in TERMINAL:
                 del pending[number]
         dead = [name for name, proc in stack.procs if proc.poll() is not None]
         if dead:

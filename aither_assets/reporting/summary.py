@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
+from dagster._core.storage.dagster_run import RunRecord
 
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.github.models import PullRequest
@@ -191,10 +192,16 @@ def reported_by(instance: dg.DagsterInstance, run_id: str) -> str | None:
     """Who published this run's dashboard and feedback: the run itself, a report run, or nobody (yet)."""
     if reported_in_run(instance, run_id):
         return "pipeline run"
-    reports = instance.get_runs(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id}), limit=1)
-    if reports and reports[0].status == dg.DagsterRunStatus.SUCCESS:
+    report = report_record(instance, run_id)
+    if report is not None and report.dagster_run.status == dg.DagsterRunStatus.SUCCESS:
         return "report run"
     return None
+
+
+def report_record(instance: dg.DagsterInstance, run_id: str) -> RunRecord | None:
+    """The report run requested for this pipeline run (defs/reporting/sensors.py), if any."""
+    records = instance.get_run_records(filters=dg.RunsFilter(tags={REPORTED_RUN_TAG: run_id}), limit=1)
+    return records[0] if records else None
 
 
 def reported_in_run(instance: dg.DagsterInstance, run_id: str) -> bool:
