@@ -23,13 +23,14 @@ _IN_PROGRESS = [
 ]
 
 
-def _interval() -> int:
+def sensor_interval() -> int:
+    """Seconds between ticks of the PR sensor and the run-status sensors (the demo uses 2)."""
     return int(os.environ.get("AITHER_SENSOR_INTERVAL_SECONDS", "30"))
 
 
 @dg.sensor(
     job=pr_pipeline_job,
-    minimum_interval_seconds=_interval(),
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Polls the repository's pull requests; one run per new head SHA.",
 )
