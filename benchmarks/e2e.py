@@ -472,6 +472,7 @@ class E2E:
             "daemon": _peak(sampler.by_role("daemon")),
             "code_server": _peak(sampler.by_role("code server")),
             "code_servers_seen": len(sampler.by_role("code server")),
+            "run_launcher": _peak(sampler.by_role("run launcher")),
             "pipeline_run_worker": _peak(pipeline_worker or workers),
             "report_run_worker": _peak(report_workers),
             "run_children": _peak(sampler.by_role("run child")),

@@ -8,8 +8,11 @@ VmRSS seen while sampling. Processes are sorted into roles by their command line
 * ``daemon``: ``dagster-daemon run``;
 * ``code server``: ``dagster api grpc`` (the daemon starts it; sensors run in it; it is
   replaced when its heartbeat lapses, so there can be more than one over time);
-* ``run worker``: the code server's ``multiprocessing`` children that execute a run (one per
-  run, in-process executor); the run id comes from the compute-log ``tail`` it starts;
+* ``run launcher``: the daemon's forkserver (aither_assets/run_launcher.py), which has Dagster
+  imported and forks the run workers;
+* ``run worker``: a process that executes a run (one per run, in-process executor): a child of
+  the run launcher's forkserver, or of the code server with Dagster's default launcher; the run
+  id comes from the compute-log ``tail`` it starts;
 * ``run child``: what a run worker starts (test suites, linters, git, docker CLI, log tails);
 * ``local github`` / ``registry``: the stack's stand-ins for GitHub and the registry.
 """
@@ -113,7 +116,9 @@ class Sampler:
             return "daemon"
         if "dagster api grpc" in cmd or "dagster code-server" in cmd:
             return "code server"
-        if parent_role == "code server":
+        if "multiprocessing.forkserver" in cmd and parent_role == "daemon":
+            return "run launcher"
+        if parent_role in ("code server", "run launcher"):
             if "resource_tracker" in cmd:
                 return "code server helper"
             return "run worker"

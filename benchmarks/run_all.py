@@ -230,6 +230,8 @@ def _memory(m: dict) -> list[str]:
         ["daemon (`dagster-daemon run`)", _s(m["daemon"], "MiB")],
         [f"code server (`dagster api grpc`, runs the sensors; {m['code_servers_seen']} seen)",
          _s(m["code_server"], "MiB")],
+        ["run launcher's forkserver (in the daemon; Dagster preloaded, forks the run workers)",
+         _s(m.get("run_launcher"), "MiB") if m.get("run_launcher") else "none"],
         ["pipeline run worker (one `pr_pipeline` run, in-process executor)", _s(m["pipeline_run_worker"], "MiB")],
         ["report run worker (`pr_report`, for runs that could not report themselves)",
          _s(m["report_run_worker"], "MiB") if m["report_run_worker"] else "none ran"],
