@@ -7,7 +7,7 @@ from aither_assets.config.operator import OperatorConfig
 from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG
-from aither_assets.defs.reporting.feedback import publish_entry_feedback
+from aither_assets.defs.reporting.feedback import announce_in_background
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.defs.skips import planned_skips
 from aither_assets.feedback import starting_entry
@@ -42,9 +42,9 @@ def announce_start(context: dg.AssetExecutionContext, client, operator: Operator
     """Every stage of this head shows pending on GitHub from the run's start until it reports.
 
     Done here rather than by a run of its own: on a small machine a second run launch per
-    head costs more than these few calls. Never fails the run (see publish_feedback).
+    head costs more than these few calls; posted while the stages run. Never fails the run.
     """
-    publish_entry_feedback(context, client, operator, starting_entry(ctx.to_json(), context.run_id))
+    announce_in_background(context.run_id, client, operator, starting_entry(ctx.to_json(), context.run_id))
 
 
 def context_metadata(ctx: PRContext) -> dict[str, dg.MetadataValue]:
