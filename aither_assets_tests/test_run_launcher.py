@@ -1,63 +1,25 @@
 """WarmRunLauncher against a real instance: runs start from the forkserver, finish, fail, cancel."""
 
 import os
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from dagster import DagsterRunStatus
-from dagster._core.test_utils import (
-    create_run_for_test,
-    in_process_test_workspace,
-    instance_for_test,
-    poll_for_finished_run,
-)
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.test_utils import poll_for_finished_run
 
 from aither_assets.run_launcher import WORKER_TAG, WarmRunLauncher, live_worker_pid, process_start_ticks, worker_tag
-
-LAUNCHER = {"module": "aither_assets.run_launcher", "class": "WarmRunLauncher"}
+from aither_assets_tests.runtime_support import launch, launcher_instance, runtime_workspace, wait_for
 
 
 @pytest.fixture(scope="module")
 def instance():
-    with instance_for_test(overrides={"run_launcher": LAUNCHER}) as instance:
+    with launcher_instance() as instance:
         yield instance
 
 
 @pytest.fixture(scope="module")
 def workspace(instance):
-    origin = LoadableTargetOrigin(executable_path=sys.executable, module_name="aither_assets_tests.launcher_location",
-                                  working_directory=str(Path(__file__).parent.parent))
-    with in_process_test_workspace(instance, origin) as workspace:
+    with runtime_workspace(instance) as workspace:
         yield workspace
-
-
-def remote_job(workspace, name):
-    location = workspace.get_code_location(next(iter(workspace.get_code_location_entries())))
-    return next(iter(location.get_repositories().values())).get_full_job(name)
-
-
-def launch(instance, workspace, name, run_config=None, *, executable=None):
-    job = remote_job(workspace, name)
-    code_origin = job.get_python_origin()
-    if executable:
-        code_origin = code_origin._replace(
-            repository_origin=code_origin.repository_origin._replace(executable_path=executable))
-    run = create_run_for_test(instance, job_name=name, run_config=run_config or {}, job_snapshot=job.job_snapshot,
-                              remote_job_origin=job.get_remote_origin(), job_code_origin=code_origin)
-    instance.launch_run(run.run_id, workspace)
-    return run.run_id
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_instance_uses_the_warm_launcher(instance):

@@ -1,6 +1,7 @@
 """Resources shared by every domain, configured per environment through env vars."""
 
 import os
+import threading
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +48,7 @@ class WorkspaceResource(dg.ConfigurableResource):
     _stack: ExitStack | None = PrivateAttr(default=None)
     _trees: dict[tuple[int, str], Path] = PrivateAttr(default_factory=dict)
     _run_id: str = PrivateAttr(default="adhoc")
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)  # steps run on threads
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WorkspaceResource"]:
@@ -58,6 +60,11 @@ class WorkspaceResource(dg.ConfigurableResource):
 
     def tree(self, number: int, sha: str) -> Path:
         key = (int(number), sha)
+        with self._lock:
+            return self._tree(key)
+
+    def _tree(self, key: tuple[int, str]) -> Path:
+        number, sha = key
         if key not in self._trees:
             if self._stack is None:
                 raise RuntimeError("WorkspaceResource used outside a run")

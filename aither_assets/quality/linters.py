@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from aither_assets import cancellation
 from aither_assets.config.pipeline import LinterConfig
 from aither_assets.quality.findings import (
     SEVERITIES,
@@ -180,6 +181,8 @@ def run_linters(
     def one(linter: LinterConfig) -> tuple[LinterStatus, list[LintFinding]]:
         try:
             return run_linter(linter, root, env=env, path=path, timeout=timeout)
+        except cancellation.Cancelled:
+            raise  # no report for a cancelled run
         except Exception as exc:  # noqa: BLE001 - one broken linter must not hide the others
             return LinterStatus(linter.name, linter.format, "error", None, f"runner error: {type(exc).__name__}: {exc}",
                                 None, None), []

@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aither_assets import cancellation
+
 #: System folders appended after the interpreter's folder on ``PATH``.
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 #: How many characters of stdout/stderr results keep as a "tail" for reports.
@@ -134,6 +136,8 @@ def _wait_without_reaping(proc: subprocess.Popen, deadline: float) -> bool:
             return True
         if info is not None and info.si_pid == proc.pid:
             return True
+        if cancellation.requested():
+            raise cancellation.Cancelled(f"run cancelled while {proc.args[0]!r} ran")  # caller kills the group
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False

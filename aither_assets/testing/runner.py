@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from aither_assets import cancellation
 from aither_assets.testing.coverage import read_coverage
 from aither_assets.testing.process import ProcessResult, run_argv, tail
 from aither_assets.testing.reports import ReportError, TestReport, parse_report
@@ -231,6 +232,8 @@ def run_suites(
     def one(suite: Suite) -> SuiteResult:
         try:
             return run_suite(suite, root, out_dir, env=env, path=path)
+        except cancellation.Cancelled:
+            raise  # no results for a cancelled run
         except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others' results
             return _result(suite, "error", f"runner error: {type(exc).__name__}: {exc}")
 
