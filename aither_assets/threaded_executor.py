@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import queue
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -108,9 +109,14 @@ def threaded_plan_iterator(job_context: PlanExecutionContext, execution_plan: Ex
                             step_context = job_context.for_step(step, active.get_known_state())
                             running[step.key] = (step_context, [])
                             pool.submit(_run_step, step.key, step_context, events)
+                    # Skips and abandons on every turn, as the multiprocess executor does. (The in-process
+                    # executor only does it after a step ends, and so never finishes a run whose last
+                    # pending step is resolved by a skip: Dagster 1.13 leaves it waiting.)
+                    yield from active.plan_events_iterator(job_context)
                     if not running:
                         if not active.is_complete and not interrupted:
                             active.sleep_til_ready()
+                            time.sleep(0.01)  # nothing to wait on but retries or concurrency slots
                         continue
                     try:
                         key, item = events.get(timeout=_WAIT_SECONDS)

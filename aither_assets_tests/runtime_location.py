@@ -100,7 +100,26 @@ def slow_subprocess(context: dg.AssetExecutionContext, root: int) -> int:
     return run_argv([sys.executable, "-c", code], cwd=os.getcwd(), timeout=120).exit_code or 0
 
 
-ASSETS = [root, left, right, gated, after_gate, broken, after_broken, slow_subprocess]
+@dg.asset(output_required=False)
+def never_produced(root: int):
+    """Skipped, like a stage the plan does not need."""
+    if root < 0:
+        yield dg.Output(root)
+
+
+@dg.asset(deps=["after_broken"])
+def joins_skip_and_abandon(never_produced: int) -> int:
+    """One upstream skipped, one abandoned after a failure (Dagster 1.13's in-process executor hung on it)."""
+    return never_produced
+
+
+@dg.asset
+def after_join(joins_skip_and_abandon: int) -> int:
+    return joins_skip_and_abandon
+
+
+ASSETS = [root, left, right, gated, after_gate, broken, after_broken, slow_subprocess, never_produced,
+          joins_skip_and_abandon, after_join]
 
 
 def _threaded(name: str, selection: list[str], max_concurrent: int = 4):
@@ -114,6 +133,8 @@ THREADED_JOBS = [
     _threaded("one_at_a_time_job", GATED, max_concurrent=1),
     _threaded("broken_job", ["root", "left", "broken", "after_broken"]),
     _threaded("cancellable_job", ["root", "slow_subprocess"]),
+    _threaded("skip_and_abandon_job", ["root", "broken", "after_broken", "never_produced", "joins_skip_and_abandon",
+                                               "after_join"]),
 ]
 
 defs = dg.Definitions(assets=ASSETS, jobs=[pid_job, long_job, failing_job, *THREADED_JOBS])

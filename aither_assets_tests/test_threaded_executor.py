@@ -94,6 +94,19 @@ def test_cancelling_a_run_kills_the_subprocess_of_a_step_on_another_thread(insta
             for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
 
 
+def test_a_step_with_one_upstream_skipped_and_one_abandoned_ends_the_run(instance):
+    with runtime_workspace(instance) as workspace:
+        run_id = launch(instance, workspace, "skip_and_abandon_job")
+        try:
+            run = poll_for_finished_run(instance, run_id, timeout=60)
+        finally:
+            instance.run_launcher.terminate(run_id)  # no-op once finished; ends a hung run
+        assert run.status == DagsterRunStatus.FAILURE
+        skipped = {r.event_log_entry.dagster_event.step_key
+                   for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_SKIPPED).records}
+        assert "joins_skip_and_abandon" in skipped
+
+
 def _zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:

@@ -42,7 +42,8 @@ from aither_assets.dashboard.render import render_index, render_pr_page  # noqa:
 from aither_assets.environments.docker_env import PreviewEnvironments  # noqa: E402
 from aither_assets.github.client import client_from_config  # noqa: E402
 from aither_assets.images.build import build_image  # noqa: E402
-from aither_assets.images.tags import image_repository, image_tags, oci_labels  # noqa: E402
+from aither_assets.images.registry import tag_manifest  # noqa: E402
+from aither_assets.images.tags import image_repository, image_tags, oci_labels, ring_tag  # noqa: E402
 from aither_assets.prs.context import build_context  # noqa: E402
 from aither_assets.quality.linters import run_linters  # noqa: E402
 from aither_assets.smoke.checks import run_smoke  # noqa: E402
@@ -160,10 +161,10 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
                     checks[f"{asset}:all_tests_passed"] = "PASSED" if passed else "FAILED"
         blocked = any(v == "FAILED" for v in checks.values())
         image = None
-        if plan["image"]["run"] and pipeline.docker is not None and not blocked:
+        if plan["image"]["run"] and pipeline.docker is not None:
             with timer.stage("image"):
                 repository = image_repository(operator.registry.address, app)
-                tags = image_tags(number, ctx.base_ref, iteration, sha, ctx.ring)
+                tags = image_tags(number, ctx.base_ref, iteration, sha)
                 labels = oci_labels(ctx.url.rsplit("/pull/", 1)[0], sha, dt.datetime.now(dt.timezone.utc).isoformat(),
                                     number, ctx.base_ref, ctx.ring, title=app)
                 image = build_image(tree, pipeline.docker.dockerfile, list(pipeline.docker.platforms), repository, tags,
@@ -179,12 +180,15 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
                 outcome["image"] = {"build_seconds": image.build_seconds, "push_seconds": image.push_seconds,
                                     "cached_steps": image.cached_steps, "digest": image.digest}
         deployment = None
-        if image is not None and plan["environment"]["run"]:
+        if image is not None and plan["environment"]["run"] and not blocked:  # as pr_environment's gates
             with timer.stage("deploy"):
                 health_path = pipeline.smoke[0].path if pipeline.smoke else "/"
                 deployment = environments.deploy(number, image.reference, port=free_port(),
                                                  container_port=pipeline.app.port, sha=sha, base_ref=ctx.base_ref,
                                                  health_path=health_path, ttl_hours=1)
+                if ctx.ring:
+                    tag_manifest(image.reference, [ring_tag(number, ctx.ring)], operator.registry_auth(os.environ),
+                                 insecure=operator.registry.insecure or None)
                 assets["pr_environment"] = {"status": "MATERIALIZED", "metadata": {
                     "head_sha": sha, "url": deployment.url, "port": deployment.port, "container": deployment.name,
                     "digest": image.digest, "started_at": deployment.started_at, "expires_at": deployment.expires_at}}

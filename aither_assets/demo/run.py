@@ -175,6 +175,12 @@ def verify_images_in_registry(summary: dict, config) -> None:
         resolved = {tag: registry.head_manifest(repository, tag) for tag in image["metadata"]["tags"]}
         image["registry_tags"] = resolved
         image["registry_verified"] = all(d == image["metadata"]["digest"] for d in resolved.values())
+        environment = pr["assets"].get("pr_environment", {})
+        ring = environment.get("metadata", {}).get("ring_tag", "")
+        if environment.get("status") == "MATERIALIZED" and not ring.startswith("none"):
+            # the ring tag is set on deploy: it must name the digest the preview runs
+            deployed = environment["metadata"]["digest"]
+            environment["ring_tag_verified"] = registry.head_manifest(repository, ring) == deployed
 
 
 def teardown_all(config, client) -> dict:
@@ -242,6 +248,8 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
             if image.get("status") == "MATERIALIZED" and not image.get("registry_verified"):
                 problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: "
                                 f"{image.get('registry_tags')}")
+            if got["assets"].get("pr_environment", {}).get("ring_tag_verified") is False:
+                problems.append(f"#{pr.number} ({pr.name}) ring tag does not name the deployed digest")
     for number, facts in summary.get("github", {}).items():
         ran = by_number.get(int(number), {}).get("run_status")
         if ran and facts["sticky_comments"] != 1:

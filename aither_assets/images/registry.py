@@ -386,3 +386,24 @@ def manifest_list(entries: list[dict], media_type: str = DOCKER_MANIFEST_LIST) -
         raise ValueError(f"not a manifest list media type: {media_type}")
     document = {"schemaVersion": 2, "mediaType": media_type, "manifests": entries}
     return json.dumps(document, indent=3).encode()
+
+
+def tag_manifest(reference: str, tags: list[str], auth: Mapping[str, str] | None = None, *,
+                 insecure: bool | None = None, log: Callable[[str], None] | None = None) -> str:
+    """Point ``tags`` at the manifest ``reference`` (``host[:port]/repo@sha256:...``) in its registry.
+
+    No pull and no rebuild: the manifest is read by digest and stored again under each tag.
+    Returns the digest.
+    """
+    repository_ref, _, digest = reference.partition("@")
+    host, _, repository = repository_ref.partition("/")
+    if not digest.startswith("sha256:") or not repository:
+        raise ValueError(f"expected host/repository@sha256:..., got {reference!r}")
+    client = RegistryClient(host, auth, insecure=insecure, log=log)
+    media_type, got, body = client.get_manifest(repository, digest)
+    if got != digest:
+        raise RegistryError(f"registry {host} answered {got} for {repository}@{digest}")
+    for tag in tags:
+        client.put_manifest(repository, tag, body, media_type)
+    return digest
+

@@ -109,11 +109,11 @@ def _checked(tag: str) -> str:
     return tag if is_valid_tag(tag) else sanitize_tag(tag)
 
 
-def image_tags(pr: int, base_ref: str, iteration: int, sha: str, ring: str | None) -> list[str]:
-    """The tags of PR ``pr``'s image, in this order:
+def image_tags(pr: int, base_ref: str, iteration: int, sha: str) -> list[str]:
+    """The tags an image of PR ``pr`` is pushed under when it is built, in this order:
 
-    ``pr-N-B-vK``, ``pr-N-B-latest``, ``pr-N-latest``, ``pr-N-<first 8 of sha>`` and, when
-    ``ring`` is not None, ``<ring>-pr-N-latest``; ``B`` is :func:`slug` of ``base_ref``.
+    ``pr-N-B-vK``, ``pr-N-B-latest``, ``pr-N-latest``, ``pr-N-<first 8 of sha>``; ``B`` is
+    :func:`slug` of ``base_ref``. The ring tag (:func:`ring_tag`) is set when it is deployed.
     """
     number = _pr_number(pr)
     if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
@@ -127,9 +127,12 @@ def image_tags(pr: int, base_ref: str, iteration: int, sha: str, ring: str | Non
         f"pr-{number}-latest",
         f"pr-{number}-{sha[:HASH_LEN].lower()}",
     ]
-    if ring is not None:
-        tags.append(f"{slug(ring)}-pr-{number}-latest")
     return [_checked(tag) for tag in tags]
+
+
+def ring_tag(pr: int, ring: str) -> str:
+    """``<ring>-pr-N-latest``: the PR's build that runs in its entry ring's preview (set on deploy)."""
+    return _checked(f"{slug(ring)}-pr-{_pr_number(pr)}-latest")
 
 
 def platform_tag(tag: str, platform: str) -> str:

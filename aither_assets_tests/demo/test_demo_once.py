@@ -65,16 +65,21 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     image = good["assets"]["container_image"]
     assert image["registry_verified"] and image["metadata"]["digest"].startswith("sha256:")
     assert image["metadata"]["tags"] == [f"pr-{good['number']}-dev-v2", f"pr-{good['number']}-dev-latest",
-                                         f"pr-{good['number']}-latest", f"pr-{good['number']}-{good['head_sha'][:8]}",
-                                         f"dev-pr-{good['number']}-latest"]
+                                         f"pr-{good['number']}-latest", f"pr-{good['number']}-{good['head_sha'][:8]}"]
+    # the ring tag is set by the deploy, on the digest the preview runs (read back from the registry)
+    assert good["assets"]["pr_environment"]["ring_tag_verified"] is True
     environment = good["assets"]["pr_environment"]["metadata"]
+    assert environment["ring_tag"] == f"dev-pr-{good['number']}-latest"
     assert environment["digest"] == image["metadata"]["digest"] and environment["container"] == f"sample-app-pr-{good['number']}"
     assert good["checks"]["smoke_report:smoke_passed"] == "PASSED" and good["assets"]["smoke_report"]["metadata"]["passed"] >= 3
     ports = [p["assets"]["pr_environment"]["metadata"]["port"] for p in prs.values() if "pr_environment" in p["assets"]
              and p["assets"]["pr_environment"]["status"] == "MATERIALIZED"]
     assert len(ports) == len(set(ports)) >= 4  # never shared by two live PRs
     # Nothing deploys a head whose tests or validation failed, or a docs-only head (and it says why).
-    assert broken["assets"]["container_image"]["status"] == "NOT_MATERIALIZED"
+    # A broken head's image is built side by side with its tests, under its build tags only.
+    assert broken["assets"]["container_image"]["status"] == "MATERIALIZED"
+    assert broken["assets"]["pr_environment"]["status"] != "MATERIALIZED"
+    assert all(tag.startswith("pr-") for tag in broken["assets"]["container_image"]["metadata"]["tags"])
     assert docs["assets"]["container_image"] == {"status": "SKIPPED", "skipped_reason": "no source, docker or config change",
                                                  "metadata": {}}
     assert json.loads(summary_file.read_text())["teardown"]["left_running"] == []

@@ -168,7 +168,7 @@ def test_push_retries_transient_engine_errors():
 def test_amd64_build_and_push_with_pr_tags(docker_engine, local_registry, image_cleanup, base_images):
     repository = local_registry.repository("sample-app")
     image_cleanup.repositories.append(repository)
-    tags = image_tags(42, HOSTILE_BRANCH, 3, SHA, "dev")
+    tags = image_tags(42, HOSTILE_BRANCH, 3, SHA)
     lines: list[str] = []
     result = build_image(
         SAMPLE_APP, "Dockerfile", ["linux/amd64"], repository, tags, _labels(),
@@ -242,7 +242,7 @@ def test_multi_platform_manifest_list(docker_engine, local_registry, image_clean
         pytest.skip(f"arm64 emulation is not available: {why}")
     repository = local_registry.repository("multi")
     image_cleanup.repositories.append(repository)
-    tags = image_tags(7, "main", 1, SHA, "production")
+    tags = image_tags(7, "main", 1, SHA)
     platforms = ["linux/amd64", "linux/arm64"]
     result = build_image(SAMPLE_APP, "Dockerfile", platforms, repository, tags, _labels("production"), {}, base_images, None, None)
 

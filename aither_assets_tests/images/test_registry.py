@@ -24,6 +24,7 @@ from aither_assets.images.registry import (
     is_loopback,
     manifest_list,
     sha256_digest,
+    tag_manifest,
 )
 
 from .conftest import TEST_PASSWORD, TEST_USERNAME, free_port
@@ -240,6 +241,26 @@ def test_put_get_tags_delete_against_a_real_registry(local_registry):
     with pytest.raises(RegistryError) as caught:
         client.get_manifest(repo, "multi")
     assert caught.value.status == 404 and "MANIFEST_UNKNOWN" in str(caught.value)
+
+
+def test_tag_manifest_points_new_tags_at_a_digest_without_a_pull(local_registry):
+    client = RegistryClient(local_registry.address)
+    repo = local_registry.repository("retag").split("/", 1)[1]
+    manifest, digest = _tiny_image(client, repo, "amd64")
+    client.put_manifest(repo, "pr-5-abcdef12", manifest, OCI_MANIFEST)
+    other, other_digest = _tiny_image(client, repo, "arm64")
+    client.put_manifest(repo, "dev-pr-5-latest", other, OCI_MANIFEST)  # an older deploy
+
+    reference = f"{local_registry.address}/{repo}@{digest}"
+    assert tag_manifest(reference, ["dev-pr-5-latest"]) == digest
+    assert client.head_manifest(repo, "dev-pr-5-latest") == digest  # moved
+    assert client.head_manifest(repo, "pr-5-abcdef12") == digest and other_digest != digest
+    for bad in (f"{local_registry.address}/{repo}:pr-5", f"{local_registry.address}@{digest}", "no-digest"):
+        with pytest.raises(ValueError):
+            tag_manifest(bad, ["x"])
+    with pytest.raises(RegistryError) as caught:
+        tag_manifest(f"{local_registry.address}/{repo}@sha256:{'0' * 64}", ["x"])
+    assert caught.value.status == 404 and client.head_manifest(repo, "x") is None
 
 
 def test_basic_auth_against_a_real_registry(auth_registry):

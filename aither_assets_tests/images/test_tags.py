@@ -18,6 +18,7 @@ from aither_assets.images.tags import (
     is_valid_tag,
     oci_labels,
     platform_tag,
+    ring_tag,
     sanitize_tag,
     slug,
     split_repository,
@@ -52,17 +53,17 @@ HOSTILE = [
 
 
 def test_exact_tags_for_a_normal_pr():
-    assert image_tags(123, "main", 4, SHA, "production") == [
+    assert image_tags(123, "main", 4, SHA) == [
         "pr-123-main-v4",
         "pr-123-main-latest",
         "pr-123-latest",
         "pr-123-01234567",
-        "production-pr-123-latest",
     ]
+    assert ring_tag(123, "production") == "production-pr-123-latest"
 
 
-def test_no_ring_tag_without_a_ring():
-    assert image_tags(7, "dev-staging", 1, SHA.upper(), None) == [
+def test_upper_case_sha_gives_the_same_tags():
+    assert image_tags(7, "dev-staging", 1, SHA.upper()) == [
         "pr-7-dev-staging-v1",
         "pr-7-dev-staging-latest",
         "pr-7-latest",
@@ -73,12 +74,12 @@ def test_no_ring_tag_without_a_ring():
 def test_branch_separators_stay_readable():
     assert slug("feature/login") == "feature-login"
     assert sanitize_tag("release/1.2") == "release-1.2"
-    assert image_tags(5, "ring-0/canary", 2, SHA, "ring-0")[0] == "pr-5-ring-0-canary-v2"
+    assert image_tags(5, "ring-0/canary", 2, SHA)[0] == "pr-5-ring-0-canary-v2"
 
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_branch_names_give_valid_tags(name):
-    for tag in image_tags(42, name, 3, SHA, name):
+    for tag in [*image_tags(42, name, 3, SHA), ring_tag(42, name)]:
         assert TAG.fullmatch(tag), (name, tag)
         assert len(tag) <= 128
     assert TAG.fullmatch(sanitize_tag(name)), name
@@ -129,19 +130,20 @@ def test_500_random_names_are_valid_and_distinct():
         tag = sanitize_tag(text)
         assert tag not in seen, f"{text!r} and {seen[tag]!r} both give {tag!r}"
         seen[tag] = text
-        tags = image_tags(rng.randint(1, 10**6), text, rng.randint(0, 999), SHA, text)
+        number = rng.randint(1, 10**6)
+        tags = [*image_tags(number, text, rng.randint(0, 999), SHA), ring_tag(number, text)]
         assert all(TAG.fullmatch(t) for t in tags), (text, tags)
 
 
 def test_bad_numbers_are_rejected():
     with pytest.raises(ValueError):
-        image_tags(0, "main", 1, SHA, None)
+        image_tags(0, "main", 1, SHA)
     with pytest.raises(ValueError):
-        image_tags(True, "main", 1, SHA, None)
+        image_tags(True, "main", 1, SHA)
     with pytest.raises(ValueError):
-        image_tags(1, "main", -1, SHA, None)
+        image_tags(1, "main", -1, SHA)
     with pytest.raises(ValueError):
-        image_tags(1, "main", 1, "not-a-sha", None)
+        image_tags(1, "main", 1, "not-a-sha")
 
 
 def test_platform_tags_stay_valid():

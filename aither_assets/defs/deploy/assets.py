@@ -12,7 +12,8 @@ from aither_assets.defs.skips import record_skip, skip_unless_planned
 from aither_assets.defs.testing.assets import TEST_ASSETS
 from aither_assets.feedback import record_deployment
 from aither_assets.images.build import build_image
-from aither_assets.images.tags import image_repository, image_tags, oci_labels
+from aither_assets.images.registry import tag_manifest
+from aither_assets.images.tags import image_repository, image_tags, oci_labels, ring_tag
 from aither_assets.smoke.checks import run_smoke
 
 SMOKE_PASSED = "smoke_passed"
@@ -23,8 +24,8 @@ SMOKE_PASSED = "smoke_passed"
     group_name="pull_request",
     kinds={"docker"},
     ins={"pr": dg.AssetIn(pr_context.key), "build": dg.AssetIn("build_artifacts")},
-    # After validation and every test suite: their blocking checks keep a broken head from being pushed.
-    deps=["validation_report", *TEST_ASSETS],
+    # Built side by side with validation and the test suites (threaded executor, defs/prs/jobs.py);
+    # pr_environment waits for their blocking checks, so a broken head is never deployed.
     output_required=False,
     description="Image built from the PR head for each platform, pushed by digest with the PR's tags.",
 )
@@ -39,7 +40,7 @@ def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, wo
         record_skip(context, pr, "the repo config has no docker section")
         return
     repository = image_repository(operator.registry.address, operator.app)
-    tags = image_tags(pr["number"], pr["base_ref"], build["iteration"], pr["head_sha"], pr["ring"])
+    tags = image_tags(pr["number"], pr["base_ref"], build["iteration"], pr["head_sha"])
     labels = oci_labels(pr["url"].rsplit("/pull/", 1)[0], pr["head_sha"], dt.datetime.now(dt.timezone.utc).isoformat(),
                         pr["number"], pr["base_ref"], pr["ring"], title=operator.app)
     result = build_image(
@@ -65,6 +66,8 @@ def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, wo
     group_name="pull_request",
     kinds={"docker"},
     ins={"pr": dg.AssetIn(pr_context.key), "image": dg.AssetIn("container_image")},
+    # Only a head whose validation and every test suite passed (their blocking checks) is deployed.
+    deps=["validation_report", *TEST_ASSETS],
     description="The preview container <app>-pr-<N> running the image by digest, its URL, port and TTL.",
 )
 def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, preview: PreviewResource,
@@ -90,13 +93,20 @@ def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, pre
     finally:
         context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "false"})
     record_deployment(client, pr["number"], pr["head_sha"], deployment.url, "success")
-    value = deployment.to_dict() | {"digest": image["digest"]}
+    # The ring tag names what runs in the entry ring's preview: only a build that passed its gates.
+    operator = aither_config.operator
+    ring = ring_tag(pr["number"], pr["ring"]) if pr.get("ring") else None
+    if ring:
+        tag_manifest(f"{image['repository']}@{image['digest']}", [ring], operator.registry_auth(os.environ),
+                     insecure=operator.registry.insecure or None, log=context.log.debug)
+    value = deployment.to_dict() | {"digest": image["digest"], "ring_tag": ring}
     return dg.Output(value, metadata={
         "head_sha": pr["head_sha"],
         "url": dg.MetadataValue.url(deployment.url),
         "port": deployment.port,
         "container": deployment.name,
         "digest": image["digest"],
+        "ring_tag": ring or "none (the base branch maps to no ring)",
         "started_at": deployment.started_at,
         "expires_at": deployment.expires_at,
     })

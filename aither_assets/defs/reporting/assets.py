@@ -16,12 +16,12 @@ from aither_assets.reporting.summary import entry_for_run, history, pipeline_run
 DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log
 
 
-# The last stage. In the pipeline run the report steps follow it, so they run only when every
-# stage ran and passed (the in-process executor has run the other stages, quality_report too,
-# before smoke_report is ready). One upstream on purpose: a step with one upstream skipped and
-# another abandoned after a failure is never resolved by Dagster 1.13's plan execution (the run
-# hangs).
-LAST_STAGE = "smoke_report"
+# The last stages. In the pipeline run the report steps follow them, so they run only when every
+# stage ran and passed: smoke_report comes after validation, tests, image and deploy, and
+# quality_report (linters) is the one stage not on that path; with steps on threads it may still
+# be running when smoke_report is done. The threaded executor resolves skipped and abandoned
+# upstreams on every turn (Dagster 1.13's in-process executor could hang on a mix of the two).
+LAST_STAGES = ["smoke_report", "quality_report"]
 
 
 def reported_run(context: dg.AssetExecutionContext) -> tuple[dg.DagsterRun, str | None]:
@@ -51,7 +51,7 @@ def reported_run(context: dg.AssetExecutionContext) -> tuple[dg.DagsterRun, str 
     partitions_def=pr_partitions,
     group_name="pr_report",
     kinds={"html"},
-    deps=[LAST_STAGE],
+    deps=LAST_STAGES,
     description="Static page of the PR (real figures only; missing data shows as missing) and the index of all PRs.",
 )
 def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
