@@ -290,12 +290,15 @@ class E2E:
             "push_to_feedback_done": _sub(feedback_at, t_push),
             "detection": _sub(started, t_push),
             "detection_sensor": _sub(queued, t_push),  # push -> the sensor's run is queued
+            # ... of which: waiting for the daemon's next sensor tick, and the tick itself
+            **self.sensor_tick(run.run_id, t_push),
             "detection_queue": _sub(starting, queued),  # queued -> the run queue launches it
             "detection_launch": _sub(started, starting),  # launch: worker process start, code load
             "run_start_to_dashboard": _sub(page_at, started),
             "run": _round(run_seconds),
             "run_steps_total": steps_total,
             "run_overhead": _round(run_seconds - steps_total) if run_seconds is not None else None,
+            "run_events": len(self.events(run.run_id)),  # each one a write to the event log
             "steps": steps,
             "report_sensor": _sub(rep_queued, ended),  # run end -> report run queued (report runs only)
             "report_queue_launch": None if report_rec is None else _sub(report_rec.start_time, rep_queued),
@@ -346,6 +349,16 @@ class E2E:
         return result
 
     # ------------------------------------------------------------------ work avoided
+
+    def sensor_tick(self, run_id: str, t_push: float) -> dict:
+        """When the PR sensor's tick that requested ``run_id`` started and how long it took."""
+        state = next(s for s in self.instance.all_instigator_state() if s.name == "pull_request_sensor")
+        ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id, after=t_push - 60)
+        tick = next((t for t in ticks if run_id in t.run_ids), None)
+        if tick is None:
+            return {"detection_tick_wait": None, "detection_tick": None}
+        return {"detection_tick_wait": _sub(tick.timestamp, t_push),
+                "detection_tick": _sub(tick.end_timestamp, tick.timestamp) if tick.end_timestamp else None}
 
     def unchanged_poll(self, ticks: int = 3) -> dict:
         """Ticks of the PR sensor with nothing new on GitHub start no run (one 304 request each)."""
@@ -567,7 +580,8 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
 
     out = {
         "pipeline": {key: col(pipeline, key) for key in (
-            "push_to_dashboard", "push_to_feedback_done", "detection", "detection_sensor", "detection_queue",
+            "push_to_dashboard", "push_to_feedback_done", "detection", "detection_sensor", "detection_tick_wait",
+            "detection_tick", "detection_queue",
             "detection_launch", "run_start_to_dashboard", "run", "run_steps_total", "run_overhead")},
         "plain": {"total": col(plain, "wall"), "stages_total": col(plain, "stages_total_seconds"),
                   "imports": col(plain, "imports_seconds")},
