@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -154,12 +155,15 @@ def _total(tests: list[dict], field: str) -> int | None:
 
 
 def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
-            current: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+            current: tuple[str, str] | None = None, known: Mapping[str, dict] | None = None) -> list[dict[str, Any]]:
     """One point per finished run of this PR, oldest first; a figure the run did not produce is None.
 
     ``current`` (run id, status) counts a run that reports on itself as finished with that status;
-    its duration runs up to now.
+    its duration runs up to now and its point is marked provisional. ``known`` maps run ids to
+    points computed before (the last dashboard's): a finished run's point never changes, so only
+    new runs are read from the event log.
     """
+    known = known or {}
     records = instance.get_run_records(
         filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit
     )
@@ -169,6 +173,10 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         own = current is not None and run.run_id == current[0]
         if not run.is_finished and not own:
             continue
+        previous = known.get(run.run_id)
+        if previous is not None and not own and not previous.get("provisional"):
+            points.append(dict(previous))
+            continue
         assets, _, _, _ = run_outcome(instance, run)
         tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES
                  if assets.get(name, {}).get("status") == "MATERIALIZED"]
@@ -176,7 +184,8 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         build = assets.get("build_artifacts", {}).get("metadata", {})
         end_time = time.time() if own else record.end_time
         duration = (end_time - record.start_time) if end_time and record.start_time else None
-        points.append({
+        point = {
+            "run_id": run.run_id,
             "sha": run.tags.get(HEAD_SHA_TAG),
             "iteration": build.get("iteration"),
             "at": record.create_timestamp.isoformat(),
@@ -184,7 +193,10 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
             "tests_failed": _total(tests, "failed"),
             "duration_seconds": round(duration, 1) if duration is not None else None,
             "run_status": current[1] if own else run.status.value,
-        })
+        }
+        if own:
+            point["provisional"] = True  # recomputed once the run has ended
+        points.append(point)
     return points
 
 

@@ -47,6 +47,15 @@ def reported_run(context: dg.AssetExecutionContext) -> tuple[dg.DagsterRun, str 
     return runs[0], None
 
 
+def known_points(data_file) -> dict[str, dict]:
+    """The history points the PR's last dashboard computed, by run id (unreadable file: none)."""
+    try:
+        points = json.loads(data_file.read_text()).get("history") or []
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {p["run_id"]: p for p in points if isinstance(p, dict) and isinstance(p.get("run_id"), str)}
+
+
 @dg.asset(
     partitions_def=pr_partitions,
     group_name="pr_report",
@@ -59,10 +68,11 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
     run, status = reported_run(context)
     entry = entry_for_run(context.instance, run, status)
-    points = history(context.instance, entry["number"], current=(run.run_id, status) if status else None)
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
+    points = history(context.instance, entry["number"], current=(run.run_id, status) if status else None,
+                     known=known_points(data_file))
     data_file.write_text(json.dumps({"entry": entry, "history": points}))
     all_pages = [page_from_summary(d["entry"], d["history"], links)
                  for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
