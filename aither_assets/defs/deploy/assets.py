@@ -7,6 +7,7 @@ from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.prs.tags import DEPLOYING_TAG
+from aither_assets.defs.reporting.feedback import write_in_background
 from aither_assets.defs.resources import AitherConfig, GitHubResource, PreviewResource, WorkspaceResource
 from aither_assets.defs.skips import record_skip, skip_unless_planned
 from aither_assets.defs.testing.assets import TEST_ASSETS
@@ -82,8 +83,14 @@ def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, pre
     health_path = pipeline.smoke[0].path if pipeline.smoke else "/"
     port = preview.ports().allocate(pr["number"])
     client = github.client()
-    # A GitHub Deployment per preview, with statuses as it deploys (best effort: never fails the deploy).
-    record_deployment(client, pr["number"], pr["head_sha"], None, "in_progress")
+
+    # A GitHub Deployment per preview, with statuses as it deploys: made in the background, in order
+    # (best effort: never fails the deploy; pr_feedback waits for them).
+    def deployment_state(url, state):
+        write_in_background(context.run_id, f"deployment {state}",
+                            lambda: record_deployment(client, pr["number"], pr["head_sha"], url, state))
+
+    deployment_state(None, "in_progress")
     # While this step runs, a newer head queues behind it instead of cancelling it half-way.
     context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "true"})
     try:
@@ -93,11 +100,11 @@ def pr_environment(context: dg.AssetExecutionContext, pr: dict, image: dict, pre
             ttl_hours=aither_config.operator.preview.ttl_hours,
         )
     except Exception:
-        record_deployment(client, pr["number"], pr["head_sha"], None, "failure")
+        deployment_state(None, "failure")
         raise
     finally:
         context.instance.add_run_tags(context.run_id, {DEPLOYING_TAG: "false"})
-    record_deployment(client, pr["number"], pr["head_sha"], deployment.url, "success")
+    deployment_state(deployment.url, "success")
     # The ring tag names what runs in the entry ring's preview: only a build that passed its gates.
     operator = aither_config.operator
     ring = ring_tag(pr["number"], pr["ring"]) if pr.get("ring") else None

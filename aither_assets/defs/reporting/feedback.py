@@ -1,8 +1,12 @@
-"""Publishing one summary entry to GitHub from a step: the links the operator config gives, and
-errors as warnings in the step's log (feedback never fails a run)."""
+"""GitHub feedback from a run's steps: the summary entry published with the operator's links, and
+the writes that may finish while the run goes on. Errors become warnings in the step's log
+(feedback never fails a run)."""
 
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import dagster as dg
 
@@ -13,9 +17,9 @@ from aither_assets.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
-# Start announcements still being posted, by run id (see announce_in_background).
-_announcing: dict[str, threading.Thread] = {}
-_announced: dict[str, FeedbackReport] = {}
+# GitHub writes still going on, per run: one thread each, so they land in the order they were made.
+_writers: dict[str, ThreadPoolExecutor] = {}
+_pending: dict[str, list[tuple[str, Future]]] = {}
 _lock = threading.Lock()
 
 
@@ -28,43 +32,60 @@ def _feedback(client: GitHubClient, operator: OperatorConfig, entry: dict) -> Fe
 
 def publish_entry_feedback(context: dg.AssetExecutionContext, client: GitHubClient, operator: OperatorConfig,
                            entry: dict) -> FeedbackReport:
-    wait_for_announcement(context)  # this run's pending statuses must not land after its results
+    wait_for_background_writes(context)  # this run's pending statuses must not land after its results
     report = _feedback(client, operator, entry)
     for error in report.errors:
         context.log.warning(error)
     return report
 
 
-def announce_in_background(run_id: str, client: GitHubClient, operator: OperatorConfig, entry: dict) -> None:
-    """Post a run's pending feedback while its stages go on.
+def write_in_background(run_id: str, what: str, call: Callable[[], object]) -> None:
+    """Make a GitHub write of this run while its steps go on.
 
-    GitHub asks integrators to make their writes one after another, so the dozen calls take a
-    while (about 1 s locally, several on github.com); no stage needs them. The thread is not a
-    daemon: the run worker exits only after it is done. publish_entry_feedback waits for it
-    (pr_pipeline runs in one process, so the pr_feedback step finds the thread).
+    GitHub asks integrators to make their writes one after another, so a dozen calls take a while
+    (about 1 s locally, several on github.com) and no stage needs their answers. One thread per run
+    makes them in order. Its threads are joined when the worker exits, so nothing is lost if the run
+    fails; pr_feedback waits for them first (pr_pipeline runs in one process, so it finds them).
     """
-    def post() -> None:
+    with _lock:
+        pool = _writers.get(run_id)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"aither-github-{run_id[:8]}")
+            _writers[run_id] = pool
+        _pending.setdefault(run_id, []).append((what, pool.submit(_logged(what, call))))
+
+
+def _logged(what: str, call: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
         try:
-            _announced[run_id] = _feedback(client, operator, entry)
-        except Exception:  # noqa: BLE001 - publish_feedback already turns GitHub errors into the report
-            log.exception("start feedback of run %s not published", run_id)
+            return call()
+        except Exception:
+            log.exception("%s not published", what)
+            raise
+    return run
 
-    thread = threading.Thread(target=post, name=f"aither-announce-{run_id[:8]}")
+
+def announce_in_background(run_id: str, client: GitHubClient, operator: OperatorConfig, entry: dict) -> None:
+    """Every stage of the run's head shows pending on GitHub (statuses and the sticky comment)."""
+    write_in_background(run_id, "start feedback", lambda: _feedback(client, operator, entry))
+
+
+def wait_for_background_writes(context: dg.AssetExecutionContext, timeout: float = 300.0) -> None:
+    """Wait until this run's background writes are made, and log what went wrong with them."""
     with _lock:
-        _announcing[run_id] = thread
-    thread.start()
-
-
-def wait_for_announcement(context: dg.AssetExecutionContext, timeout: float = 300.0) -> None:
-    """Wait until this run's start announcement is posted, and log what went wrong with it."""
-    with _lock:
-        thread = _announcing.pop(context.run_id, None)
-    if thread is None:
+        pool = _writers.pop(context.run_id, None)
+        pending = _pending.pop(context.run_id, [])
+    if pool is None:
         return
-    thread.join(timeout)
-    if thread.is_alive():
-        context.log.warning(f"the start feedback is still being posted after {timeout:.0f} s")
-        return
-    report = _announced.pop(context.run_id, None)
-    for error in report.errors if report else ["the start feedback was not published (see the run's logs)"]:
-        context.log.warning(f"start feedback: {error}")
+    for what, future in pending:
+        try:
+            result = future.result(timeout)
+        except FutureTimeout:
+            context.log.warning(f"{what}: still being published after {timeout:.0f} s")
+            continue
+        except Exception as exc:  # noqa: BLE001 - feedback never fails the run
+            context.log.warning(f"{what}: not published ({type(exc).__name__}: {exc})")
+            continue
+        for error in result.errors if isinstance(result, FeedbackReport) else []:
+            context.log.warning(f"{what}: {error}")
+    pool.shutdown(wait=False)
