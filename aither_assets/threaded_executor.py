@@ -5,7 +5,8 @@ image build) and spend their time in subprocesses and the Docker engine, not in 
 multiprocess executor pays a process per step (about 1 s here, 2 cores) and the in-process
 executor runs one step at a time. This is the in-process executor (one process, resources built
 once, logs captured once for the run) with the step loop of the multiprocess executor: every
-step whose inputs are ready starts at once, up to ``max_concurrent``; events go through a queue
+step whose inputs are ready starts at once, up to ``max_concurrent`` (default: half the cores,
+see default_max_concurrent); events go through a queue
 to the main thread, which alone drives Dagster's plan state (ActiveExecution), so skips, blocking
 checks, retries and hooks behave as with the built-in executors.
 
@@ -49,6 +50,20 @@ from dagster._core.execution.step_dependency_config import StepDependencyConfig
 from dagster._core.executor.base import Executor
 
 from aither_assets import cancellation
+
+MAX_CONCURRENT_ENV = "AITHER_MAX_CONCURRENT_STEPS"  # like Dagster's DAGSTER_MULTIPROCESS_EXECUTOR_MAX_CONCURRENT
+
+
+def default_max_concurrent() -> int:
+    """Half the cores, at least one step.
+
+    The test step already runs a suite per core; other steps beside it only help when cores are
+    spare. Measured on 2 vCPUs (benchmarks/e2e.py, README "Benchmarks"): one step at a time
+    brought a run to its dashboard in 0.91 of the plain script's time, every ready step at once
+    in 1.02 (the suites slowed from 5.2 s to 7.9 s sharing the cores with validation and the
+    image build).
+    """
+    return max(1, (os.cpu_count() or 1) // 2)
 
 _WAIT_SECONDS = 0.05  # how long the main thread waits for an event before it checks for interrupts
 
@@ -195,7 +210,10 @@ class ThreadedExecutor(Executor):
     name="threaded",
     config_schema={
         "retries": get_retries_config(),
-        "max_concurrent": dg.Field(int, default_value=4, description="Steps running at once."),
+        "max_concurrent": dg.Field(
+            int, is_required=False,
+            description=f"Steps running at once (default: ${MAX_CONCURRENT_ENV}, else half the cores, at "
+                        "least 1). 1 runs one step at a time, like the in-process executor."),
         "step_dependency_config": get_step_dependency_config_field(),
     },
 )
@@ -204,7 +222,8 @@ def threaded_executor(init_context) -> ThreadedExecutor:
     config = init_context.executor_config
     return ThreadedExecutor(
         retries=RetryMode.from_config(config["retries"]),
-        max_concurrent=max(1, config["max_concurrent"]),
+        max_concurrent=max(1, config.get("max_concurrent") or int(os.environ.get(MAX_CONCURRENT_ENV) or 0)
+                           or default_max_concurrent()),
         step_dependency_config=StepDependencyConfig.from_config(config.get("step_dependency_config")),
     )
 

@@ -2,10 +2,10 @@ import dagster as dg
 
 from aither_assets.threaded_executor import threaded_executor
 
-# Everything of a PR runs in one process, its ready steps side by side on threads: a step
-# process costs ~1 s (forkserver) or more (spawn) on 2 cores, while our stages wait on
-# subprocesses and the Docker engine. After pr_context, validation, package, linters, the
-# test suites and the image build all start at once (benchmarks/RESULTS.md).
+# Everything of a PR runs in one process, ready steps side by side on threads (half the cores'
+# worth; one at a time on 2 cores, where the suites already use both): a step process costs ~1 s
+# (forkserver) or more (spawn) here, while our stages wait on subprocesses and the Docker engine.
+# Step order when they take turns: validation, the test suites, then the rest (op priorities).
 # The report assets (dashboard, feedback) close the run when every stage succeeded: that
 # saves a second run launch per head (benchmarks/RESULTS.md); a run that fails or skips a
 # stage is reported by a report run instead (defs/reporting/sensors.py).

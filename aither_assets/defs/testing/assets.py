@@ -30,6 +30,8 @@ ALL_PASSED = "all_tests_passed"
     ins={"pr": dg.AssetIn(pr_context.key)},
     partitions_def=pr_partitions,
     can_subset=True,
+    # Right after validation when steps take turns: the longest step, and the deploy waits for it.
+    op_tags={"dagster/priority": "10"},
 )
 def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig):
     """One step for all three kinds, so every suite shares one pool of workers (one per core)."""

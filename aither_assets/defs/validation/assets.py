@@ -17,6 +17,7 @@ NO_ERRORS = "no_error_findings"
     check_specs=[dg.AssetCheckSpec(NO_ERRORS, asset="validation_report", blocking=True,
                                    description="no finding of error severity")],
     description="Repo config, YAML, workflow wiring, Dockerfile (hadolint), compose, and zizmor findings.",
+    op_tags={"dagster/priority": "20"},  # quick, and it gates the deploy: first when steps take turns
 )
 def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource):
     root = workspace.tree(pr["number"], pr["head_sha"])
