@@ -137,7 +137,7 @@ class E2E:
             "AITHER_CONFIG": str(config),
             TOKEN_ENV: seeded.api_token,
             "AITHER_SENSOR_INTERVAL_SECONDS": "2",
-            "AITHER_SWEEP_INTERVAL_SECONDS": "5",
+            "AITHER_SWEEP_INTERVAL_SECONDS": "30",  # as in the demo
         }
         self._env_cm = environment(self.env)
         self._env_cm.__enter__()

@@ -135,8 +135,10 @@ def _e2e(e2e: dict) -> list[str]:
         "",
         f"{len(rounds['pipeline'])} rounds. Pipeline: a one-line source change (`app/bench_round.py`) pushed to PR "
         f"#{st['pipeline_pr']} on the local GitHub server, then the product's real path: the PR sensor (2 s "
-        "interval, as in `aither demo --once`), the daemon's run queue (1 s dequeue interval), a `pr_pipeline` run "
-        "(in-process executor) whose last steps write `pages/pr-N/index.html` (its mtime is \"dashboard "
+        "interval, as in `aither demo --once`; the daemon evaluates sensors every 5 s), the daemon's run queue (1 s "
+        "dequeue interval), the run worker forked by the warm run launcher, a `pr_pipeline` run (threaded "
+        "executor, half the cores' worth of steps at a time) whose last steps write `pages/pr-N/index.html` "
+        "(its mtime is \"dashboard "
         "published\") and then the GitHub statuses and comment. Plain: `benchmarks/plain_pipeline.py` on the same "
         "kind of change pushed to a "
         f"draft PR #{st['plain_pr']} with the same files (the sensor skips drafts), run as a subprocess: checkout, "
@@ -235,7 +237,7 @@ def _memory(m: dict) -> list[str]:
          _s(m["code_server"], "MiB")],
         ["run launcher's forkserver (in the daemon; Dagster preloaded, forks the run workers)",
          _s(m.get("run_launcher"), "MiB") if m.get("run_launcher") else "none"],
-        ["pipeline run worker (one `pr_pipeline` run, in-process executor)", _s(m["pipeline_run_worker"], "MiB")],
+        ["pipeline run worker (one `pr_pipeline` run, threaded executor)", _s(m["pipeline_run_worker"], "MiB")],
         ["report run worker (`pr_report`, for runs that could not report themselves)",
          _s(m["report_run_worker"], "MiB") if m["report_run_worker"] else "none ran"],
         ["largest process a run started (test suite, linter, git ...)", _s(m["run_children"], "MiB")],

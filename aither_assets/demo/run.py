@@ -69,7 +69,9 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sen
         "AITHER_CONFIG": str(config),
         TOKEN_ENV: seeded.api_token,
         "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
-        "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 5)),
+        # The sweep asks GitHub about every live preview: every 30 s is soon enough for a closed PR,
+        # and it keeps out of the way of the PR sensor's ticks (they share the code server).
+        "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 30)),
     }
     ui = stack.start_dagster(env, ui_port)
     return {"github": github_url, "registry": registry, "dagster": ui or "", "pages": pages_url or "", **env}
