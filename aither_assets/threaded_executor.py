@@ -125,8 +125,8 @@ def threaded_plan_iterator(job_context: PlanExecutionContext, execution_plan: Ex
                             running[step.key] = (step_context, [])
                             pool.submit(_run_step, step.key, step_context, events)
                     # Skips and abandons on every turn, as the multiprocess executor does. (The in-process
-                    # executor only does it after a step ends, and so never finishes a run whose last
-                    # pending step is resolved by a skip: Dagster 1.13 leaves it waiting.)
+                    # executor only does it right after a step ends, and a step that becomes skippable
+                    # later is left waiting: how Dagster 1.13 hung on a skipped plus an abandoned input.)
                     yield from active.plan_events_iterator(job_context)
                     if not running:
                         if not active.is_complete and not interrupted:
