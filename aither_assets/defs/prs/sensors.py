@@ -45,7 +45,7 @@ def pull_request_sensor(
     except GitHubRateLimited as exc:
         return dg.SkipReason(f"GitHub rate limit: {exc}")
     new_keys, cancelled = [], 0
-    if decision.seen:  # an unchanged poll leaves the instance alone (opening it costs ~0.2 s of CPU per tick)
+    if decision.seen:  # an unchanged poll needs no partition lookup or cancel check
         known = set(context.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
         new_keys = sorted({pr.partition_key for pr in decision.seen} - known, key=int)
         cancelled = supersede_older_runs(context, decision)
