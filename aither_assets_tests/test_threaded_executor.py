@@ -1,12 +1,11 @@
 """The threaded executor on real runs: steps overlap, gates and failures hold, cancellation stops work."""
 
-
 import dagster as dg
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.test_utils import poll_for_finished_run
 
-from aither_assets.run_launcher import process_start_ticks
+from aither_assets.run_launcher import is_zombie, process_start_ticks
 from aither_assets_tests import runtime_location
 from aither_assets_tests.runtime_support import launch, launcher_instance, runtime_workspace, wait_for
 
@@ -88,7 +87,7 @@ def test_cancelling_a_run_kills_the_subprocess_of_a_step_on_another_thread(insta
         # the subprocess sleeps 60 s: the run ends well before that only if the step was told to stop
         run = poll_for_finished_run(instance, run_id, timeout=30)
         assert run.status == DagsterRunStatus.CANCELED
-        assert wait_for(lambda: process_start_ticks(child) is None or _zombie(child), 10)
+        assert wait_for(lambda: process_start_ticks(child) is None or is_zombie(child), 10)
         assert "slow_subprocess" not in {
             r.event_log_entry.dagster_event.asset_key.to_user_string()
             for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
@@ -105,13 +104,3 @@ def test_a_step_with_one_upstream_skipped_and_one_abandoned_ends_the_run(instanc
         skipped = {r.event_log_entry.dagster_event.step_key
                    for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_SKIPPED).records}
         assert "joins_skip_and_abandon" in skipped
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
