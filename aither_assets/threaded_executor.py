@@ -155,6 +155,7 @@ def threaded_plan_iterator(job_context: PlanExecutionContext, execution_plan: Ex
                 if running:  # leaving on an error: the other steps are told to stop, then awaited
                     cancellation.request()
                 pool.shutdown(wait=True)
+                cancellation.reset()  # process-wide: it must not outlive this run's steps
 
             try:
                 capture_stack.close()

@@ -5,6 +5,7 @@ import pytest
 from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.test_utils import poll_for_finished_run
 
+from aither_assets import cancellation
 from aither_assets.run_launcher import is_zombie, process_start_ticks
 from aither_assets_tests import runtime_location
 from aither_assets_tests.runtime_support import launch, launcher_instance, runtime_workspace, wait_for
@@ -40,6 +41,13 @@ def test_independent_steps_run_side_by_side():
         # and the graph's order holds: gated after both, after_gate after gated
         assert times["gated"]["STEP_START"] >= max(times["left"]["STEP_SUCCESS"], times["right"]["STEP_SUCCESS"])
         assert times["after_gate"]["STEP_START"] >= times["gated"]["STEP_SUCCESS"]
+
+
+def test_a_cancellation_left_from_an_earlier_run_does_not_reach_the_next():
+    cancellation.request()  # as a cancelled run would leave it in a long-lived process
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(dg.reconstructable(runtime_location.parallel_job), instance=instance)
+    assert result.success and not cancellation.requested()
 
 
 def test_max_concurrent_one_runs_one_step_at_a_time():
