@@ -10,7 +10,7 @@ VmRSS seen while sampling. Processes are sorted into roles by their command line
   replaced when its heartbeat lapses, so there can be more than one over time);
 * ``run launcher``: the daemon's forkserver (aither_assets/run_launcher.py), which has Dagster
   imported and forks the run workers;
-* ``run worker``: a process that executes a run (one per run, in-process executor): a child of
+* ``run worker``: a process that executes a run (one per run, threaded executor): a child of
   the run launcher's forkserver, or of the code server with Dagster's default launcher; the run
   id comes from the compute-log ``tail`` it starts;
 * ``run child``: what a run worker starts (test suites, linters, git, docker CLI, log tails);
