@@ -133,8 +133,8 @@ THREADED_JOBS = [
     _threaded("one_at_a_time_job", GATED, max_concurrent=1),
     _threaded("broken_job", ["root", "left", "broken", "after_broken"]),
     _threaded("cancellable_job", ["root", "slow_subprocess"]),
-    _threaded("skip_and_abandon_job", ["root", "broken", "after_broken", "never_produced", "joins_skip_and_abandon",
-                                               "after_join"]),
+    _threaded("skip_and_abandon_job",
+              ["root", "broken", "after_broken", "never_produced", "joins_skip_and_abandon", "after_join"]),
 ]
 
 defs = dg.Definitions(assets=ASSETS, jobs=[pid_job, long_job, failing_job, *THREADED_JOBS])
