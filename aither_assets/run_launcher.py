@@ -32,6 +32,8 @@ from dagster._core.launcher.default_run_launcher import DefaultRunLauncher
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._serdes import ConfigurableClassData, serialize_value
 
+from aither_assets.procstat import START_TICKS, is_dead, stat_fields
+
 # Imported once by the forkserver; each forked worker starts with them in memory. What a run worker
 # imports besides the code location itself (listed from sys.modules after a run's start): Dagster's
 # execution, storage and defs-folder loading, and the libraries our package uses.
@@ -68,22 +70,13 @@ START_TIMEOUT_SECONDS = 60.0
 
 
 def process_start_ticks(pid: int) -> int | None:
-    """The process's start time (clock ticks since boot) from /proc, or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # After "(comm)": state is field 3, so starttime (field 22) is index 19 here.
-    return int(fields[19]) if len(fields) > 19 else None
+    """The process's start time (clock ticks since boot), or None if it is gone."""
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[START_TICKS])
 
 
 def is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except OSError:
-        return True
+    return is_dead(stat_fields(pid))
 
 
 def worker_tag(pid: int) -> str:
@@ -98,7 +91,8 @@ def live_worker_pid(tag: str | None) -> int | None:
     if not pid_text.isdigit() or not ticks_text.isdigit():
         return None
     pid = int(pid_text)
-    if process_start_ticks(pid) != int(ticks_text) or is_zombie(pid):
+    fields = stat_fields(pid)  # one read: the same process's start time and state
+    if is_dead(fields) or int(fields[START_TICKS]) != int(ticks_text):
         return None
     return pid
 

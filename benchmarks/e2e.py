@@ -53,6 +53,7 @@ from aither_assets.demo.stack import (
 )
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
+from aither_assets.procstat import is_dead, stat_fields
 from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome
 
 HERE = Path(__file__).resolve().parent
@@ -540,10 +541,9 @@ def leftover_processes(data_dir: Path, wait: float = 15) -> list[str]:
                 continue
             try:
                 cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if str(data_dir) in cmd and state != "Z":
+            if str(data_dir) in cmd and not is_dead(stat_fields(entry.name)):
                 found.append(f"{entry.name}: {cmd.strip()[:200]}")
         if not found or time.monotonic() > deadline:
             return found

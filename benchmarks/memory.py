@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aither_assets.procstat import PPID, stat_fields
+
 _RUN_ID = re.compile(r"/storage/([0-9a-f-]{36})/compute_logs/")
 
 
@@ -53,13 +55,9 @@ def _children_map() -> dict[int, list[int]]:
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        # the command may contain spaces or parentheses: ppid is the 2nd field after the last ')'
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
+        fields = stat_fields(entry.name)
+        if fields is not None:
+            children.setdefault(int(fields[PPID]), []).append(int(entry.name))
     return children
 
 

@@ -22,6 +22,8 @@ from typing import Iterator
 
 import yaml
 
+from aither_assets.procstat import PGRP, is_dead, stat_fields
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOKEN_ENV = "AITHER_DEMO_GITHUB_TOKEN"
 
@@ -166,12 +168,10 @@ def _signal_group(pgid: int, sig: int) -> None:
 def _group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes of a process group, read from /proc."""
     members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            # The command name may hold spaces or parentheses: fields start after the last ')'.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[2]) == pgid:
-                members.append(int(stat.parent.name))
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = stat_fields(entry.name)
+        if not is_dead(fields) and int(fields[PGRP]) == pgid:
+            members.append(int(entry.name))
     return members
 
 

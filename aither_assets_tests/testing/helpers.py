@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from aither_assets.config.pipeline import TestsConfig
+from aither_assets.procstat import is_dead, stat_fields
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample-app"
@@ -57,13 +58,8 @@ def copy_sample(target: Path, variant: str | None = None) -> Path:
 
 def alive(pid: int) -> bool:
     """Whether ``pid`` is a running (not zombie) process."""
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.parent.parent.is_dir() and Path("/proc/self").exists():
-        try:
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            return False
-        return state not in ("Z", "X")
+    if Path("/proc/self").exists():
+        return not is_dead(stat_fields(pid))
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
