@@ -155,15 +155,17 @@ def _total(tests: list[dict], field: str) -> int | None:
 
 
 def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
-            current: tuple[str, str] | None = None, known: Mapping[str, dict] | None = None) -> list[dict[str, Any]]:
+            current: tuple[str, str] | None = None, known: Mapping[str, dict] | None = None,
+            outcomes: Mapping[str, dict] | None = None) -> list[dict[str, Any]]:
     """One point per finished run of this PR, oldest first; a figure the run did not produce is None.
 
     ``current`` (run id, status) counts a run that reports on itself as finished with that status;
     its duration runs up to now and its point is marked provisional. ``known`` maps run ids to
     points computed before (the last dashboard's): a finished run's point never changes, so only
-    new runs are read from the event log.
+    new runs are read from the event log. ``outcomes`` maps run ids to assets already read (the
+    ``assets`` of an entry_for_run), which are not read again.
     """
-    known = known or {}
+    known, outcomes = known or {}, outcomes or {}
     records = instance.get_run_records(
         filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit
     )
@@ -177,7 +179,7 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         if previous is not None and not own and not previous.get("provisional"):
             points.append(dict(previous))
             continue
-        assets, _, _, _ = run_outcome(instance, run)
+        assets = outcomes.get(run.run_id) or run_outcome(instance, run)[0]
         tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES
                  if assets.get(name, {}).get("status") == "MATERIALIZED"]
 

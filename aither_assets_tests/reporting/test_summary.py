@@ -34,3 +34,8 @@ def test_finished_points_are_reused_provisional_and_new_ones_are_read():
         assert again[0]["tests_passed"] == 69
         assert again[1]["tests_passed"] is None and "provisional" not in again[1]
         assert again[1]["run_status"] == "FAILURE"
+
+        # Assets already read for a run (the reported run's entry) are used as they are.
+        build = {"build_artifacts": {"status": "MATERIALIZED", "metadata": {"iteration": 3}}}
+        given = history(instance, 5, outcomes={was_current: build})
+        assert [p["iteration"] for p in given] == [None, 3]

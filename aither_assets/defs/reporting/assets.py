@@ -72,7 +72,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
     points = history(context.instance, entry["number"], current=(run.run_id, status) if status else None,
-                     known=known_points(data_file))
+                     known=known_points(data_file), outcomes={run.run_id: entry["assets"]})
     data_file.write_text(json.dumps({"entry": entry, "history": points}))
     all_pages = [page_from_summary(d["entry"], d["history"], links)
                  for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
