@@ -40,6 +40,7 @@ from aither_assets.images.registry import (
     RegistryClient,
     RegistryError,
     RegistryUnreachable,
+    api_host,
     manifest_list,
 )
 from aither_assets.images.tags import is_valid_tag, platform_tag, split_repository
@@ -410,9 +411,9 @@ def build_image(
     if registry_auth:
         auth = {"username": str(registry_auth.get("username", "")), "password": str(registry_auth.get("password", ""))}
     logger = _Log(log, [auth["password"]] if auth else [])
-    api_host = "registry-1.docker.io" if registry_host == "docker.io" else registry_host
     registry = RegistryClient(
-        api_host, auth, insecure=insecure_registry, retries=retries, backoff=backoff, log=logger, sleep=sleep,
+        api_host(registry_host), auth, insecure=insecure_registry, retries=retries, backoff=backoff, log=logger,
+        sleep=sleep,
     )
     for secret in registry.secrets:  # the Basic token derived from the password
         logger.add_secret(secret)

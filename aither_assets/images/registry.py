@@ -26,6 +26,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from aither_assets.images.tags import split_repository
+
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -388,6 +390,11 @@ def manifest_list(entries: list[dict], media_type: str = DOCKER_MANIFEST_LIST) -
     return json.dumps(document, indent=3).encode()
 
 
+def api_host(registry_host: str) -> str:
+    """Where a registry's API answers: Docker Hub's images are named docker.io but served elsewhere."""
+    return "registry-1.docker.io" if registry_host == "docker.io" else registry_host
+
+
 def tag_manifest(reference: str, tags: list[str], auth: Mapping[str, str] | None = None, *,
                  insecure: bool | None = None, log: Callable[[str], None] | None = None) -> str:
     """Point ``tags`` at the manifest ``reference`` (``host[:port]/repo@sha256:...``) in its registry.
@@ -396,10 +403,10 @@ def tag_manifest(reference: str, tags: list[str], auth: Mapping[str, str] | None
     Returns the digest.
     """
     repository_ref, _, digest = reference.partition("@")
-    host, _, repository = repository_ref.partition("/")
-    if not digest.startswith("sha256:") or not repository:
+    if not digest.startswith("sha256:"):
         raise ValueError(f"expected host/repository@sha256:..., got {reference!r}")
-    client = RegistryClient(host, auth, insecure=insecure, log=log)
+    host, repository = split_repository(repository_ref)
+    client = RegistryClient(api_host(host), auth, insecure=insecure, log=log)
     media_type, got, body = client.get_manifest(repository, digest)
     if got != digest:
         raise RegistryError(f"registry {host} answered {got} for {repository}@{digest}")
