@@ -351,9 +351,12 @@ class E2E:
 
     # ------------------------------------------------------------------ work avoided
 
+    def pr_sensor_state(self):
+        return next(s for s in self.instance.all_instigator_state() if s.name == "pull_request_sensor")
+
     def sensor_tick(self, run_id: str, t_push: float) -> dict:
         """When the PR sensor's tick that requested ``run_id`` started and how long it took."""
-        state = next(s for s in self.instance.all_instigator_state() if s.name == "pull_request_sensor")
+        state = self.pr_sensor_state()
         ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id, after=t_push - 60)
         tick = next((t for t in ticks if run_id in t.run_ids), None)
         if tick is None:
@@ -364,7 +367,7 @@ class E2E:
     def unchanged_poll(self, ticks: int = 3) -> dict:
         """Ticks of the PR sensor with nothing new on GitHub start no run (one 304 request each)."""
         self.wait_quiet()
-        state = next(s for s in self.instance.all_instigator_state() if s.name == "pull_request_sensor")
+        state = self.pr_sensor_state()
         since = time.time()
         runs_before = self.instance.get_runs_count(filters=dg.RunsFilter(job_name="pr_pipeline"))
         last_request = (self.requests_since(0) or [{"id": 0}])[-1]["id"]
