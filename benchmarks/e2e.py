@@ -40,7 +40,7 @@ from dagster._core.events import DagsterEventType
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
-from aither_assets.demo.run import prepare, write_operator_config
+from aither_assets.demo.run import TERMINAL, prepare, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
 from aither_assets.demo.stack import (
     TOKEN_ENV,
@@ -65,7 +65,6 @@ from memory import Sampler  # noqa: E402
 APP = "aither-bench"  # the pipeline's app name (images, preview containers), apart from any other demo
 PLAIN_APP = "aither-plain"  # the plain script's
 CACHE_APP = "aither-cache"  # the direct cold/warm builds'
-TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 # plain stage -> the pipeline step doing that work
