@@ -105,3 +105,13 @@ def previews(docker_engine, tmp_path):
     from aither_assets_tests.environments.docker_support import previews_fixture
 
     yield from previews_fixture(tmp_path)
+
+
+@pytest.fixture
+def queued_instance():
+    """A real instance whose runs queue, as with the daemon (cancelling a queued run needs it)."""
+    import dagster as dg
+
+    overrides = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
+    with dg.instance_for_test(overrides=overrides) as inst:
+        yield inst

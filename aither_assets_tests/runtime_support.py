@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 from dagster._core.test_utils import create_run_for_test, in_process_test_workspace, instance_for_test
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
@@ -41,3 +42,17 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def queue_run(instance, number, sha, **tags):
+    """A queued run as the daemon leaves it (QueuedRunCoordinator), with the origin it requires."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="aither_assets.definitions"))
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), "pr_pipeline")
+    run = DagsterRun(job_name="pr_pipeline", run_id=f"run-{number}-{sha[:6]}-{len(tags)}",
+                     status=dg.DagsterRunStatus.QUEUED, tags={"aither/pr": str(number), "aither/head-sha": sha, **tags}, remote_job_origin=origin)
+    instance.add_run(run)
+    return run.run_id

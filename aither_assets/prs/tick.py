@@ -33,6 +33,14 @@ class TickDecision:
     def seen(self) -> list[PullRequest]:
         return [*self.to_run, *(pr for pr, _ in self.skipped), *self.closed]
 
+    def approval_statuses(self) -> dict[str, list[tuple[str, str]]]:
+        """Fork heads' approval statuses to publish: ``waiting`` and ``approved``, as (head SHA, why)."""
+        return {
+            "waiting": [(pr.head_sha, why) for pr, why in self.awaiting_approval],
+            "approved": [(pr.head_sha, self.approved_by[pr.number]) for pr in self.to_run
+                         if pr.number in self.approved_by],
+        }
+
 
 def decide_tick(client: GitHubClient, config: OperatorConfig, cursor: PollCursor, now: float,
                 full_sync_seconds: float = 3600,
@@ -41,32 +49,47 @@ def decide_tick(client: GitHubClient, config: OperatorConfig, cursor: PollCursor
     before = client.requests_made
     outcome = poll(client, cursor, now, full_sync_seconds)
     decision = TickDecision(cursor=outcome.cursor, closed=outcome.closed, full_sync=outcome.full_sync)
+    permission_of = _permission_lookup(client)
+    for pr in outcome.opened:
+        decide_pull(client, config, pr, decision, permission_of, approval_used_by)
+    decision.requests = client.requests_made - before
+    return decision
+
+
+def decide_pull(client: GitHubClient, config: OperatorConfig, pr: PullRequest, decision: TickDecision,
+                permission_of: Callable[[str], str] | None = None,
+                approval_used_by: Callable[[PullRequest, str], str | None] = lambda pr, stamp: None) -> None:
+    """Decide one open PR into ``decision``: run its head, or skip it with a reason (and, for a fork
+    head waiting on a writer's approval, say so). The sensor's ticks and the webhook receiver share it."""
     filters = config.pr_filters
-    permissions: dict[str, str] = {}  # one lookup per actor per tick
+    permission_of = permission_of or _permission_lookup(client)
+    reason = skip_reason(pr, filters)
+    if reason is None and pr.is_fork:
+        approval = fork_approved(filters.fork_approval_label, client.label_events(pr.number), permission_of)
+        reason = None if approval.approved else f"fork PR not approved: {approval.why}"
+        if reason is None:
+            used_by = approval_used_by(pr, approval.stamp or "")
+            reason = approval_spent(filters.fork_approval_label, approval, used_by)
+            if reason is None:
+                decision.approvals[pr.number] = approval.stamp or ""
+                decision.approved_by[pr.number] = approval.why
+        if reason is not None:
+            decision.awaiting_approval.append((pr, reason))
+    elif pr.is_fork and reason == fork_wait_reason(filters):
+        decision.awaiting_approval.append((pr, reason))
+    if reason is None:
+        decision.to_run.append(pr)
+    else:
+        decision.skipped.append((pr, reason))
+
+
+def _permission_lookup(client: GitHubClient) -> Callable[[str], str]:
+    """A repository permission lookup that asks GitHub once per actor (per tick or event)."""
+    permissions: dict[str, str] = {}
 
     def permission_of(login: str) -> str:
         if login not in permissions:
             permissions[login] = client.permission(login)
         return permissions[login]
 
-    for pr in outcome.opened:
-        reason = skip_reason(pr, filters)
-        if reason is None and pr.is_fork:
-            approval = fork_approved(filters.fork_approval_label, client.label_events(pr.number), permission_of)
-            reason = None if approval.approved else f"fork PR not approved: {approval.why}"
-            if reason is None:
-                used_by = approval_used_by(pr, approval.stamp or "")
-                reason = approval_spent(filters.fork_approval_label, approval, used_by)
-                if reason is None:
-                    decision.approvals[pr.number] = approval.stamp or ""
-                    decision.approved_by[pr.number] = approval.why
-            if reason is not None:
-                decision.awaiting_approval.append((pr, reason))
-        elif pr.is_fork and reason == fork_wait_reason(filters):
-            decision.awaiting_approval.append((pr, reason))
-        if reason is None:
-            decision.to_run.append(pr)
-        else:
-            decision.skipped.append((pr, reason))
-    decision.requests = client.requests_made - before
-    return decision
+    return permission_of

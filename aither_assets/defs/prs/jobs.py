@@ -1,5 +1,6 @@
 import dagster as dg
 
+from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
 from aither_assets.threaded_executor import threaded_executor
 
 # Everything of a PR runs in one process, ready steps side by side on threads (half the cores'
@@ -10,8 +11,8 @@ from aither_assets.threaded_executor import threaded_executor
 # saves a second run launch per head (benchmarks/RESULTS.md); a run that fails or skips a
 # stage is reported by a report run instead (defs/reporting/sensors.py).
 pr_pipeline_job = dg.define_asset_job(
-    name="pr_pipeline",
+    name=PIPELINE_JOB_NAME,
     selection=dg.AssetSelection.groups("pull_request") | dg.AssetSelection.groups("pr_report"),
     executor_def=threaded_executor,
-    description="Every per-PR asset for one head SHA, requested by the PR sensor.",
+    description="Every per-PR asset for one head SHA, requested by the PR sensor or the webhook receiver.",
 )

@@ -8,19 +8,12 @@ import dagster as dg
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME, pr_partitions
-from aither_assets.defs.prs.tags import BASE_REF_TAG, DEPLOYING_TAG, FORK_APPROVAL_TAG, HEAD_SHA_TAG, PR_TAG, tag_safe
+from aither_assets.defs.prs.runs import approval_used_by, heads_with_runs, pipeline_run_tags, supersede_older_runs
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
 from aither_assets.prs.polling import PollCursor
 from aither_assets.prs.tick import TickDecision, decide_tick
-
-_IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def sensor_interval() -> int:
@@ -44,25 +37,24 @@ def pull_request_sensor(
                                approval_used_by=lambda pr, stamp: approval_used_by(context.instance, pr, stamp))
     except GitHubRateLimited as exc:
         return dg.SkipReason(f"GitHub rate limit: {exc}")
-    new_keys, cancelled = [], 0
-    if decision.seen:  # an unchanged poll needs no partition lookup or cancel check
+    new_keys, cancelled, started_elsewhere = [], 0, []
+    if decision.seen:  # an unchanged poll needs no partition lookup or run queries
         known = set(context.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
         new_keys = sorted({pr.partition_key for pr in decision.seen} - known, key=int)
-        cancelled = supersede_older_runs(context, decision)
-    for error in publish_approval_states(
-        client,
-        waiting=[(pr.head_sha, why) for pr, why in decision.awaiting_approval],
-        approved=[(pr.head_sha, decision.approved_by[pr.number]) for pr in decision.to_run
-                  if pr.number in decision.approved_by],
-    ):
+        cancelled = supersede_older_runs(context.instance, newest_heads(decision))
+        # The webhook receiver may have started a head already (run_key de-duplicates this sensor's only).
+        started = heads_with_runs(context.instance, decision.to_run)
+        started_elsewhere = [pr for pr in decision.to_run if (pr.partition_key, pr.head_sha) in started]
+    for error in publish_approval_states(client, **decision.approval_statuses()):
         context.log.warning(error)
+    to_run = [pr for pr in decision.to_run if pr not in started_elsewhere]
     context.log.info(
-        f"{decision.requests} GitHub request(s); {len(decision.to_run)} to run, {len(decision.skipped)} skipped, "
-        f"{len(decision.closed)} closed, {len(new_keys)} new partition(s), {cancelled} superseded run(s) cancelled"
-        + (" (full resync)" if decision.full_sync else "")
+        f"{decision.requests} GitHub request(s); {len(to_run)} to run, {len(started_elsewhere)} already started "
+        f"(webhook), {len(decision.skipped)} skipped, {len(decision.closed)} closed, {len(new_keys)} new "
+        f"partition(s), {cancelled} superseded run(s) cancelled" + (" (full resync)" if decision.full_sync else "")
     )
     return dg.SensorResult(
-        run_requests=[run_request(pr, decision.approvals.get(pr.number)) for pr in decision.to_run],
+        run_requests=[run_request(pr, decision.approvals.get(pr.number)) for pr in to_run],
         dynamic_partitions_requests=[pr_partitions.build_add_request(new_keys)] if new_keys else [],
         asset_events=observations(decision),
         cursor=decision.cursor.to_json(),
@@ -70,17 +62,15 @@ def pull_request_sensor(
 
 
 def run_request(pr, fork_approval: str | None = None) -> dg.RunRequest:
-    tags = {PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha, BASE_REF_TAG: tag_safe(pr.base_ref)}
-    if fork_approval is not None:
-        tags[FORK_APPROVAL_TAG] = tag_safe(fork_approval)
-    return dg.RunRequest(run_key=f"{pr.number}:{pr.head_sha}", partition_key=pr.partition_key, tags=tags)
+    return dg.RunRequest(run_key=f"{pr.number}:{pr.head_sha}", partition_key=pr.partition_key,
+                         tags=pipeline_run_tags(pr, fork_approval))
 
 
-def approval_used_by(instance: dg.DagsterInstance, pr, stamp: str) -> str | None:
-    """The other head of this fork PR that a run already built on this approval (one approval, one head)."""
-    runs = instance.get_runs(filters=dg.RunsFilter(
-        job_name=pr_pipeline_job.name, tags={PR_TAG: pr.partition_key, FORK_APPROVAL_TAG: tag_safe(stamp)}))
-    return next((run.tags[HEAD_SHA_TAG] for run in runs if run.tags.get(HEAD_SHA_TAG) != pr.head_sha), None)
+def newest_heads(decision: TickDecision) -> dict[str, str]:
+    """Partition key -> the head that should run now ("" for a closed PR: nothing left to build)."""
+    newest = {pr.partition_key: pr.head_sha for pr in decision.to_run}
+    newest.update({pr.partition_key: "" for pr in decision.closed})
+    return newest
 
 
 def observations(decision: TickDecision) -> list[dg.AssetObservation]:
@@ -98,22 +88,3 @@ def observations(decision: TickDecision) -> list[dg.AssetObservation]:
                       "closed_at": pr.closed_at or "", "teardown": "pending"},
         ))
     return events
-
-
-def supersede_older_runs(context: dg.SensorEvaluationContext, decision: TickDecision) -> int:
-    """Cancel queued or running runs of an older head of the same PR (cancel-in-progress).
-
-    A run that is deploying (tagged by the deploy step) is left to finish: killing it
-    half-way would leave an environment nobody owns. The new run queues behind it.
-    """
-    newest = {pr.partition_key: pr.head_sha for pr in decision.to_run}
-    newest.update({pr.partition_key: "" for pr in decision.closed})  # closed: nothing left to build
-    if not newest:
-        return 0
-    cancelled = 0
-    for run in context.instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS, job_name=pr_pipeline_job.name)):
-        pr = run.tags.get(PR_TAG)
-        if pr in newest and run.tags.get(HEAD_SHA_TAG) != newest[pr] and run.tags.get(DEPLOYING_TAG) != "true":
-            context.instance.run_coordinator.cancel_run(run.run_id)
-            cancelled += 1
-    return cancelled

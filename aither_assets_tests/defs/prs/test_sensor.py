@@ -10,6 +10,7 @@ from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.sensors import pull_request_sensor
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets_tests.conftest import OWNER, REPO
+from aither_assets_tests.runtime_support import queue_run
 
 
 @pytest.fixture
@@ -55,6 +56,16 @@ def test_new_pr_gets_a_partition_and_a_run_for_its_head(github, tick, instance):
     assert request.partition_key == str(number)
     assert request.tags == {"aither/pr": str(number), "aither/head-sha": sha, "aither/base-ref": "dev"}
     assert instance.get_dynamic_partitions(PR_PARTITIONS_NAME) == [str(number)]
+
+
+def test_head_the_webhook_receiver_started_is_not_requested_again(github, tick, instance):
+    started, other = github.open_pr("items"), github.open_pr("other")
+    queue_run(instance, started, github.store.get_pr(OWNER, REPO, started)["head_sha"], **{"aither/trigger": "webhook"})
+    result = tick()
+    assert [r.partition_key for r in result.run_requests] == [str(other)]
+    assert sorted(instance.get_dynamic_partitions(PR_PARTITIONS_NAME), key=int) == [str(started), str(other)]
+    newer = github.push(started, {"app/items.py": "NAME = 'v2'\n"})  # a head nobody started yet
+    assert [r.run_key for r in tick().run_requests] == [f"{started}:{newer}"]
 
 
 def test_unchanged_poll_makes_no_run_and_costs_one_conditional_request(github, tick):
@@ -193,27 +204,6 @@ def test_thousand_open_prs_first_and_steady_ticks_stay_far_below_the_limit(githu
     assert steady.run_requests == [] and len(steady.requests) == 1
     # The daemon gives a tick 60 s; a third of that is "far below". Figures: benchmarks/.
     assert first_seconds < 20 and steady_seconds < 20
-
-
-@pytest.fixture
-def queued_instance():
-    overrides = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
-    with dg.instance_for_test(overrides=overrides) as inst:
-        yield inst
-
-
-def queue_run(instance, number, sha, **tags):
-    """A queued run as the daemon leaves it (QueuedRunCoordinator), with the origin it requires."""
-    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
-    from dagster._core.storage.dagster_run import DagsterRun
-    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-
-    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="aither_assets.definitions"))
-    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), "pr_pipeline")
-    run = DagsterRun(job_name="pr_pipeline", run_id=f"run-{number}-{sha[:6]}-{len(tags)}", status=dg.DagsterRunStatus.QUEUED,
-                     tags={"aither/pr": str(number), "aither/head-sha": sha, **tags}, remote_job_origin=origin)
-    instance.add_run(run)
-    return run.run_id
 
 
 def test_newer_head_cancels_the_queued_run_of_the_older_head_unless_deploying(github, queued_instance, tmp_path,
