@@ -61,6 +61,28 @@ def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_por
         raise click.ClickException(str(exc)) from None
 
 
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="AITHER_CONFIG",
+              required=True, help="Operator config (default: $AITHER_CONFIG).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8790, show_default=True)
+@click.option("--dagster-url", default="http://127.0.0.1:3000", envvar="AITHER_DAGSTER_URL", show_default=True,
+              help="The Dagster webserver runs are submitted to (GraphQL).")
+@click.option("--location", default="aither_assets", show_default=True, help="Code location of pr_pipeline.")
+def webhooks(config_path: Path, host: str, port: int, dagster_url: str, location: str) -> None:
+    """Receive GitHub's pull_request webhooks at POST /webhooks/github and queue a run for a new head at once.
+
+    Deliveries must be signed with the secret in $AITHER_WEBHOOK_SECRET (github.webhook_secret_env).
+    The PR sensor stays on as the safety net and skips heads that already have a run.
+    """
+    from aither_assets.webhooks.service import ServiceError, serve
+
+    try:
+        serve(config_path, host, port, dagster_url, location)
+    except (ServiceError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _mount_local_github() -> None:
     from aither_assets.localgithub.cli import local_github
 
@@ -68,3 +90,7 @@ def _mount_local_github() -> None:
 
 
 _mount_local_github()
+
+
+if __name__ == "__main__":
+    main()

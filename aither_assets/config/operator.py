@@ -45,6 +45,8 @@ class GitHubConfig(_Strict):
     api_url: str = "https://api.github.com"
     token_env: EnvVarName = "GITHUB_TOKEN"
     app: GitHubAppConfig | None = None
+    # The secret GitHub signs webhook deliveries with (`aither webhooks` refuses to start without it).
+    webhook_secret_env: EnvVarName = "AITHER_WEBHOOK_SECRET"
     # GitHub asks integrations to space out writes to avoid secondary rate limits.
     seconds_between_writes: float = Field(default=0.25, ge=0, le=10)
 
