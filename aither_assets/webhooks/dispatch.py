@@ -23,14 +23,14 @@ from aither_assets.defs.prs.runs import (
     pipeline_run_tags,
     supersede_older_runs,
 )
-from aither_assets.defs.prs.tags import tag_safe
+from aither_assets.defs.prs.tags import TRIGGER_TAG, WEBHOOK_DELIVERY_TAG, tag_safe
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubClient
+from aither_assets.prs.claims import claims_for
 from aither_assets.prs.tick import TickDecision, decide_pull
 from aither_assets.webhooks.events import Delivery
 
-TRIGGER_TAG = "aither/trigger"
-DELIVERY_TAG = "aither/webhook-delivery"
+CLAIMANT = "webhook receiver"
 
 # (tags) -> run id
 Launch = Callable[[dict[str, str]], str]
@@ -53,12 +53,20 @@ class RunDispatcher:
             return f"skipped: {decision.skipped[0][1]}" + (f" ({'; '.join(errors)})" if errors else "")
         if heads_with_runs(self.instance, [pr]):
             return f"head {pr.head_sha[:12]} has a run already"
+        claims = claims_for(self.config.storage.root)
+        if not claims.claim([(pr.number, pr.head_sha)], CLAIMANT):
+            return f"head {pr.head_sha[:12]} is being started by the {claims.holder(pr.number, pr.head_sha)}"
         if not self.instance.has_dynamic_partition(PR_PARTITIONS_NAME, pr.partition_key):
             self.instance.add_dynamic_partitions(PR_PARTITIONS_NAME, [pr.partition_key])
         cancelled = supersede_older_runs(self.instance, {pr.partition_key: pr.head_sha})
         tags = {**pipeline_run_tags(pr, decision.approvals.get(pr.number)),
-                "dagster/partition": pr.partition_key, TRIGGER_TAG: "webhook", DELIVERY_TAG: tag_safe(delivery.guid)}
-        run_id = self.launch(tags)
+                "dagster/partition": pr.partition_key, TRIGGER_TAG: "webhook",
+                WEBHOOK_DELIVERY_TAG: tag_safe(delivery.guid)}
+        try:
+            run_id = self.launch(tags)
+        except BaseException:
+            claims.release(pr.number, pr.head_sha, CLAIMANT)  # the sensor starts it, then
+            raise
         superseded = f"; {cancelled} older run(s) cancelled" if cancelled else ""
         return f"run {run_id} for head {pr.head_sha[:12]}{superseded}"
 

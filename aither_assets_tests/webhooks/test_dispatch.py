@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
+from aither_assets.prs.claims import claims_for
 from aither_assets.webhooks.dispatch import RunDispatcher
 from aither_assets.webhooks.events import Delivery
 from aither_assets_tests.conftest import OWNER, REPO
@@ -79,3 +80,24 @@ def test_closed_pr_is_left_to_the_sensor(github, dispatch, launched):
     github.store.close_pr(OWNER, REPO, number)
     assert "not open" in dispatch(delivery(github, number))
     assert launched == []
+
+
+def test_a_head_the_sensor_claimed_is_left_to_it(github, dispatch, launched):
+    number = github.open_pr("items")
+    sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
+    claims_for(github.operator_config().storage.root).claim([(number, sha)], "PR sensor")
+    assert dispatch(delivery(github, number)) == f"head {sha[:12]} is being started by the PR sensor"
+    assert launched == []
+
+
+def test_a_failed_submission_gives_the_head_back(github, queued_instance):
+    number = github.open_pr("items")
+    sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
+
+    def unreachable(tags):
+        raise ConnectionError("webserver down")
+
+    dispatch = RunDispatcher(github.operator_config(), github.client(), queued_instance, unreachable)
+    with pytest.raises(ConnectionError):
+        dispatch(delivery(github, number))
+    assert claims_for(github.operator_config().storage.root).holder(number, sha) is None  # the sensor may start it

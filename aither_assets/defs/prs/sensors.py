@@ -12,8 +12,11 @@ from aither_assets.defs.prs.runs import approval_used_by, heads_with_runs, pipel
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
+from aither_assets.prs.claims import claims_for
 from aither_assets.prs.polling import PollCursor
 from aither_assets.prs.tick import TickDecision, decide_tick
+
+CLAIMANT = "PR sensor"
 
 
 def sensor_interval() -> int:
@@ -37,20 +40,17 @@ def pull_request_sensor(
                                approval_used_by=lambda pr, stamp: approval_used_by(context.instance, pr, stamp))
     except GitHubRateLimited as exc:
         return dg.SkipReason(f"GitHub rate limit: {exc}")
-    new_keys, cancelled, started_elsewhere = [], 0, []
+    new_keys, cancelled, to_run = [], 0, []
     if decision.seen:  # an unchanged poll needs no partition lookup or run queries
         known = set(context.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
         new_keys = sorted({pr.partition_key for pr in decision.seen} - known, key=int)
         cancelled = supersede_older_runs(context.instance, newest_heads(decision))
-        # The webhook receiver may have started a head already (run_key de-duplicates this sensor's only).
-        started = heads_with_runs(context.instance, decision.to_run)
-        started_elsewhere = [pr for pr in decision.to_run if (pr.partition_key, pr.head_sha) in started]
+        to_run = heads_to_start(context.instance, aither_config.operator, decision.to_run)
     for error in publish_approval_states(client, **decision.approval_statuses()):
         context.log.warning(error)
-    to_run = [pr for pr in decision.to_run if pr not in started_elsewhere]
     context.log.info(
-        f"{decision.requests} GitHub request(s); {len(to_run)} to run, {len(started_elsewhere)} already started "
-        f"(webhook), {len(decision.skipped)} skipped, {len(decision.closed)} closed, {len(new_keys)} new "
+        f"{decision.requests} GitHub request(s); {len(to_run)} to run, {len(decision.to_run) - len(to_run)} started "
+        f"by the webhook receiver, {len(decision.skipped)} skipped, {len(decision.closed)} closed, {len(new_keys)} new "
         f"partition(s), {cancelled} superseded run(s) cancelled" + (" (full resync)" if decision.full_sync else "")
     )
     return dg.SensorResult(
@@ -59,6 +59,15 @@ def pull_request_sensor(
         asset_events=observations(decision),
         cursor=decision.cursor.to_json(),
     )
+
+
+def heads_to_start(instance: dg.DagsterInstance, config, prs: list) -> list:
+    """The heads among ``prs`` this tick starts: the webhook receiver may have started some already
+    (run_key de-duplicates this sensor's requests only), or be about to (the claim decides)."""
+    started = heads_with_runs(instance, prs)
+    candidates = [pr for pr in prs if (pr.partition_key, pr.head_sha) not in started]
+    won = set(claims_for(config.storage.root).claim([(pr.number, pr.head_sha) for pr in candidates], CLAIMANT))
+    return [pr for pr in candidates if (pr.number, pr.head_sha) in won]
 
 
 def run_request(pr, fork_approval: str | None = None) -> dg.RunRequest:

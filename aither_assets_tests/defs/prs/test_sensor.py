@@ -9,6 +9,7 @@ import yaml
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.sensors import pull_request_sensor
 from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.prs.claims import claims_for
 from aither_assets_tests.conftest import OWNER, REPO
 from aither_assets_tests.runtime_support import queue_run
 
@@ -66,6 +67,14 @@ def test_head_the_webhook_receiver_started_is_not_requested_again(github, tick, 
     assert sorted(instance.get_dynamic_partitions(PR_PARTITIONS_NAME), key=int) == [str(started), str(other)]
     newer = github.push(started, {"app/items.py": "NAME = 'v2'\n"})  # a head nobody started yet
     assert [r.run_key for r in tick().run_requests] == [f"{started}:{newer}"]
+
+
+def test_head_the_webhook_receiver_is_starting_is_not_requested(github, tick, tmp_path):
+    number = github.open_pr("items")
+    sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
+    # the receiver claimed the head and is submitting its run: no run exists yet
+    claims_for(tmp_path / ".aither").claim([(number, sha)], "webhook receiver")
+    assert tick().run_requests == []
 
 
 def test_unchanged_poll_makes_no_run_and_costs_one_conditional_request(github, tick):
