@@ -11,7 +11,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.storage.dagster_run import RunRecord
 
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
+from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG, TRIGGER_TAG
 from aither_assets.github.models import PullRequest
 
 PR_CONTEXT = dg.AssetKey("pr_context")
@@ -103,6 +103,7 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             "skipped_reason": skipped_reason(instance, pr),
             "run_id": run.run_id if run else None,
             "run_status": run.status.value if run else None,
+            "triggered_by": triggered_by(run) if run else None,
             "assets": {},
             "checks": {},
             "check_details": {},
@@ -113,6 +114,13 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             entry["reported_by"] = reported_by(instance, run.run_id)
         prs.append(entry)
     return {"prs": prs}
+
+
+def triggered_by(run: dg.DagsterRun) -> str:
+    """Who started a pipeline run: the webhook receiver, the PR sensor, or someone in the UI."""
+    if run.tags.get(TRIGGER_TAG) == "webhook":
+        return "webhook"
+    return "sensor" if run.tags.get("dagster/sensor_name") else "manual"
 
 
 TEST_ASSET_NAMES = ("unit_tests", "domain_tests", "integration_tests")
