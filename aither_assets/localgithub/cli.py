@@ -246,6 +246,24 @@ def merge(ctx: click.Context, full_name: str, number: int, method: str, data: st
     _print({**store.get_pr(owner, name, number), "merge_commit_sha": sha})
 
 
+@local_github.command("create-hook", cls=StoreCommand)
+@click.argument("full_name")
+@click.option("--url", required=True, help="Where deliveries are POSTed.")
+@click.option("--secret", default=None, envvar="AITHER_LOCAL_GITHUB_HOOK_SECRET",
+              help="HMAC secret (or $AITHER_LOCAL_GITHUB_HOOK_SECRET, which keeps it out of `ps`).")
+@click.option("--event", "events", multiple=True, default=("pull_request",), show_default=True,
+              help="Event to subscribe to (repeatable; * for all).")
+@click.option("--content-type", type=click.Choice(["json", "form"]), default="json", show_default=True)
+@click.option("--inactive", is_flag=True, help="Create the hook disabled (no ping).")
+@data_option
+@click.pass_context
+def create_hook(ctx: click.Context, full_name: str, url: str, secret: str | None, events: tuple[str, ...],
+                content_type: str, inactive: bool, data: str | None) -> None:
+    """Add a webhook to OWNER/NAME and queue its ping (a running server delivers it)."""
+    owner, name = _split_repo(full_name)
+    _print(_store(ctx, data).create_hook(owner, name, url, secret, events, content_type, active=not inactive))
+
+
 @local_github.command("faults", cls=StoreCommand)
 @click.option("--server-errors", type=int, default=None, help="Next N requests answer 5xx.")
 @click.option("--secondary", "secondary_rate_limits", type=int, default=None,

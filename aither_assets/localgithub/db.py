@@ -99,6 +99,20 @@ CREATE TABLE IF NOT EXISTS requests(
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     query TEXT NOT NULL, status INTEGER NOT NULL, counted INTEGER NOT NULL,
     login TEXT, token_hash TEXT);
+CREATE TABLE IF NOT EXISTS hooks(
+    id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, name TEXT NOT NULL, active INTEGER NOT NULL,
+    events TEXT NOT NULL, url TEXT NOT NULL, content_type TEXT NOT NULL, secret TEXT,
+    insecure_ssl TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    last_response TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS hooks_repo ON hooks(repo_id);
+CREATE TABLE IF NOT EXISTS hook_deliveries(
+    id INTEGER PRIMARY KEY, guid TEXT NOT NULL, hook_id INTEGER NOT NULL, repo_id INTEGER NOT NULL,
+    event TEXT NOT NULL, action TEXT, payload TEXT NOT NULL, redelivery INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL, status_code INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, claimed_at REAL, delivered_at TEXT, duration REAL, url TEXT,
+    request_headers TEXT, response_headers TEXT, response_body TEXT);
+CREATE INDEX IF NOT EXISTS hook_deliveries_status ON hook_deliveries(status, id);
+CREATE INDEX IF NOT EXISTS hook_deliveries_hook ON hook_deliveries(hook_id, id);
 """
 
 # Distinct id ranges per table, so a client that confuses e.g. a PR id with
@@ -117,6 +131,8 @@ ID_BASES = {
     "deployments": 11000000,
     "deployment_statuses": 12000000,
     "installations": 13000000,
+    "hooks": 14000000,
+    "hook_deliveries": 15000000,
 }
 
 Row = dict[str, Any]
@@ -165,13 +181,28 @@ class Database:
         if conn.in_transaction:
             yield conn
             return
+        self._local.after_commit = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
+            self._local.after_commit = []
             raise
         conn.execute("COMMIT")
+        callbacks, self._local.after_commit = self._local.after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the current transaction commits (now if none is open).
+
+        Waking another thread before the commit would let it look too early.
+        """
+        if self.conn().in_transaction:
+            self._local.after_commit.append(callback)
+        else:
+            callback()
 
     def one(self, sql: str, *args: Any) -> Row | None:
         return self.conn().execute(sql, args).fetchone()

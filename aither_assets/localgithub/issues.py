@@ -1,4 +1,7 @@
-"""Issues (and the issue side of PRs): labels, comments and events."""
+"""Issues (and the issue side of PRs): labels, comments and events.
+
+Label changes on a PR queue its `labeled`/`unlabeled` webhook events.
+"""
 
 from __future__ import annotations
 
@@ -90,9 +93,11 @@ class IssuesMixin(StoreBase):
                 continue
             with self.db.tx() as c:
                 c.execute("INSERT INTO issue_labels(issue_id, label_id) VALUES(?, ?)", (issue["id"], label["id"]))
-            self.add_event(issue["id"], "labeled", who, label={"name": label["name"], "color": label["color"]})
+                self.add_event(issue["id"], "labeled", who, label={"name": label["name"], "color": label["color"]})
+                self.touch_issue(issue["id"])
+                if issue["pull_id"]:
+                    self.queue_pr_event(repo, issue["number"], "labeled", who, label=label)
             current.add(label["id"])
-            self.touch_issue(issue["id"])
         return self.labels_of(issue["id"])
 
     def remove_label(self, owner: str, name: str, number: int, label: str, actor: str | None = None) -> list[Row]:
@@ -104,8 +109,10 @@ class IssuesMixin(StoreBase):
             raise NotFound("Label does not exist")
         with self.db.tx() as c:
             c.execute("DELETE FROM issue_labels WHERE issue_id=? AND label_id=?", (issue["id"], match["id"]))
-        self.add_event(issue["id"], "unlabeled", who, label={"name": match["name"], "color": match["color"]})
-        self.touch_issue(issue["id"])
+            self.add_event(issue["id"], "unlabeled", who, label={"name": match["name"], "color": match["color"]})
+            self.touch_issue(issue["id"])
+            if issue["pull_id"]:
+                self.queue_pr_event(repo, issue["number"], "unlabeled", who, label=match)
         return self.labels_of(issue["id"])
 
     def set_labels(self, owner: str, name: str, number: int, labels: Iterable[str],

@@ -3,6 +3,9 @@
 As on GitHub the PR head lives in the base repository as
 `refs/pull/N/head`; for a fork PR the fork's commits are fetched into the
 base repository so statuses, checks and merges on the head SHA work there.
+
+Every change queues its `pull_request` webhook event (webhooks.py) in the
+transaction that makes it, so events keep commit order across processes.
 """
 
 from __future__ import annotations
@@ -72,12 +75,17 @@ class PullsMixin(StoreBase):
             number = self.next_number(repo["id"])
             head_sha = self._point_pull_ref(repo, head_repo, head, number, head_sha)
             self._insert_pr(repo, head_repo, number, head, head_sha, base, title, body, author, draft)
+            self.queue_pr_event(repo, number, "opened", author)
         return number
 
     def bulk_open_prs(self, owner: str, name: str, count: int, base: str = "main", author: str | None = None,
                       title: str = "Bulk change", draft: bool = False) -> list[int]:
         """Open `count` PRs at once, each from its own one-commit branch
-        `bulk/pr-<N>` off `base` (for load tests: 1000 PRs take about a second)."""
+        `bulk/pr-<N>` off `base` (for load tests: 1000 PRs take about a second).
+
+        Unlike `open_pr` this queues no `opened` webhook events: rendering a
+        payload per PR would cost more than opening it.
+        """
         repo = self.repo_row(owner, name)
         user = self.ensure_user(author or owner)
         bare = self.bare(repo)
@@ -160,11 +168,20 @@ class PullsMixin(StoreBase):
             return False  # branch deleted or unchanged
         with self.git_lock():
             new_sha = self._point_pull_ref(repo, head_repo, pr["head_ref"], pr["number"], tip)
-        with self.db.tx():
-            self.db.update("pulls", pr["id"], {"head_sha": new_sha})
+        author = self.user_by_id(pr["user_id"])
+        with self.db.tx() as c:
+            # Compare-and-set: two readers catching up with the same push must
+            # not both record it (nor both send `synchronize`).
+            moved = c.execute("UPDATE pulls SET head_sha=? WHERE id=? AND head_sha=?",
+                              (new_sha, pr["id"], pr["head_sha"])).rowcount
+            if not moved:
+                return True  # another reader recorded this push (and its event) first
             if not self.bare(repo).is_ancestor(pr["head_sha"], new_sha):
-                self.add_event(pr["issue_id"], "head_ref_force_pushed", self.user_by_id(pr["user_id"]))
-        self.touch_issue(pr["issue_id"])
+                self.add_event(pr["issue_id"], "head_ref_force_pushed", author)
+            self.touch_issue(pr["issue_id"])
+            # The pusher is unknown (commit_files takes a git identity): like
+            # the force-push event, the PR's author stands in as the sender.
+            self.queue_pr_event(repo, pr["number"], "synchronize", author, before=pr["head_sha"], after=new_sha)
         return True
 
     def sync_prs_for_branch(self, repo: Row, branch: str, tip: str) -> None:
@@ -194,12 +211,14 @@ class PullsMixin(StoreBase):
         return repo, self.pr_row(repo, number), self.ensure_user(actor or owner)
 
     def set_draft(self, owner: str, name: str, number: int, draft: bool = True, actor: str | None = None) -> None:
-        _, pr, who = self._pr_and_actor(owner, name, number, actor)
-        if bool(pr["draft"]) == bool(draft):
-            return
-        self.db.update("pulls", pr["id"], {"draft": int(bool(draft))})
-        self.add_event(pr["issue_id"], "convert_to_draft" if draft else "ready_for_review", who)
-        self.touch_issue(pr["issue_id"])
+        repo, pr, who = self._pr_and_actor(owner, name, number, actor)
+        with self.db.tx() as c:
+            if not c.execute("UPDATE pulls SET draft=? WHERE id=? AND draft<>?",
+                             (int(bool(draft)), pr["id"], int(bool(draft)))).rowcount:
+                return
+            self.add_event(pr["issue_id"], "convert_to_draft" if draft else "ready_for_review", who)
+            self.touch_issue(pr["issue_id"])
+            self.queue_pr_event(repo, pr["number"], "converted_to_draft" if draft else "ready_for_review", who)
 
     def close_pr(self, owner: str, name: str, number: int, actor: str | None = None) -> None:
         repo, pr, who = self._pr_and_actor(owner, name, number, actor)
@@ -209,41 +228,55 @@ class PullsMixin(StoreBase):
 
     def _close(self, repo: Row, pr: Row, who: Row, base_sha: str | None) -> None:
         with self.db.tx() as c:
-            c.execute("UPDATE issues SET state='closed', closed_at=? WHERE id=?", (self.db.now_iso(), pr["issue_id"]))
+            if not c.execute("UPDATE issues SET state='closed', closed_at=? WHERE id=? AND state='open'",
+                             (self.db.now_iso(), pr["issue_id"])).rowcount:
+                return  # closed meanwhile
             # Freeze the diff base so files/commits of a closed PR stay stable.
             self.db.update("pulls", pr["id"], {"frozen_base_sha": base_sha})
             self.add_event(pr["issue_id"], "closed", who)
-        self.touch_issue(pr["issue_id"])
+            self.touch_issue(pr["issue_id"])
+            # After a merge's update in the same transaction, so `merged` is true.
+            self.queue_pr_event(repo, pr["number"], "closed", who)
 
     def reopen_pr(self, owner: str, name: str, number: int, actor: str | None = None) -> None:
-        _, pr, who = self._pr_and_actor(owner, name, number, actor)
+        repo, pr, who = self._pr_and_actor(owner, name, number, actor)
         if pr["merged"]:
             raise ValidationFailed("PullRequest", "state", "custom",
                                    "state cannot be changed. The pull request has been merged")
-        if pr["state"] == "open":
-            return
         with self.db.tx() as c:
-            c.execute("UPDATE issues SET state='open', closed_at=NULL WHERE id=?", (pr["issue_id"],))
+            if not c.execute("UPDATE issues SET state='open', closed_at=NULL WHERE id=? AND state='closed'",
+                             (pr["issue_id"],)).rowcount:
+                return
             self.db.update("pulls", pr["id"], {"frozen_base_sha": None})
             self.add_event(pr["issue_id"], "reopened", who)
-        self.touch_issue(pr["issue_id"])
-        self.sync_pr(owner, name, number)
+            self.touch_issue(pr["issue_id"])
+            self.queue_pr_event(repo, pr["number"], "reopened", who)
+        self.sync_pr(owner, name, number)  # pushes made while closed: `synchronize` follows
 
     def edit_pr(self, owner: str, name: str, number: int, title: str | None = None, body: str | None = None,
                 base: str | None = None, state: str | None = None, actor: str | None = None) -> None:
+        """Title, body and base change in one transaction with one `edited` event
+        (its `changes` holds the old values, as on GitHub); state changes follow."""
         repo, pr, who = self._pr_and_actor(owner, name, number, actor)
-        if title is not None and title != pr["title"]:
-            if not title.strip():
-                raise ValidationFailed("PullRequest", "title", "missing_field")
-            with self.db.tx() as c:
+        changes: dict = {}
+        with self.db.tx() as c:
+            if title is not None and title != pr["title"]:
+                if not isinstance(title, str) or not title.strip():
+                    raise ValidationFailed("PullRequest", "title", "missing_field")
                 c.execute("UPDATE issues SET title=? WHERE id=?", (title, pr["issue_id"]))
                 self.add_event(pr["issue_id"], "renamed", who, rename={"from": pr["title"], "to": title})
-        if body is not None:
-            with self.db.tx() as c:
+                changes["title"] = {"from": pr["title"]}
+            if body is not None:
                 c.execute("UPDATE issues SET body=? WHERE id=?", (body, pr["issue_id"]))
-        if base is not None and base != pr["base_ref"]:
-            self._change_base(repo, pr, who, base)
-        self.touch_issue(pr["issue_id"])
+                if body != pr["body"]:
+                    changes["body"] = {"from": pr["body"]}
+            if base is not None and base != pr["base_ref"]:
+                old_base_sha = self.bare(repo).branch_sha(pr["base_ref"])
+                self._change_base(repo, pr, who, base)
+                changes["base"] = {"ref": {"from": pr["base_ref"]}, "sha": {"from": old_base_sha}}
+            self.touch_issue(pr["issue_id"])
+            if changes:
+                self.queue_pr_event(repo, pr["number"], "edited", who, changes=changes)
         if state == "closed":
             self.close_pr(owner, name, number, actor)
         elif state == "open":

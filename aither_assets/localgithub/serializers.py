@@ -8,6 +8,7 @@ fields and `Link` headers stay on the same server.
 from __future__ import annotations
 
 import base64
+import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -388,6 +389,34 @@ class View:
                 "deployment_url": deployment_url, "repository_url": self.repo_api(repo),
                 "environment_url": row["environment_url"], "log_url": row["log_url"],
                 "performed_via_github_app": None}
+
+    # -- webhooks --------------------------------------------------------------------------------------
+
+    def hook(self, repo: Row, row: Row) -> dict:
+        """A repository webhook; as on GitHub the secret is masked, never echoed."""
+        url = f"{self.repo_api(repo)}/hooks/{row['id']}"
+        config = {"content_type": row["content_type"], "insecure_ssl": row["insecure_ssl"], "url": row["url"]}
+        if row["secret"]:
+            config["secret"] = "********"
+        return {"type": "Repository", "id": row["id"], "name": row["name"], "active": bool(row["active"]),
+                "events": json.loads(row["events"]), "config": config, "updated_at": row["updated_at"],
+                "created_at": row["created_at"], "url": url, "test_url": url + "/test", "ping_url": url + "/pings",
+                "deliveries_url": url + "/deliveries", "last_response": json.loads(row["last_response"])}
+
+    def hook_delivery(self, row: Row, full: bool = False) -> dict:
+        """A delivery; `full` adds what was sent and received (request headers carry
+        only the HMAC signatures, never the secret)."""
+        data = {"id": row["id"], "guid": row["guid"], "delivered_at": row["delivered_at"] or row["created_at"],
+                "redelivery": bool(row["redelivery"]), "duration": row["duration"] or 0, "status": row["status"],
+                "status_code": row["status_code"], "event": row["event"], "action": row["action"],
+                "installation_id": None, "repository_id": row["repo_id"], "throttled_at": None}
+        if full:
+            data.update(url=row["url"],
+                        request={"headers": json.loads(row["request_headers"] or "{}"),
+                                 "payload": json.loads(row["payload"])},
+                        response={"headers": json.loads(row["response_headers"] or "{}"),
+                                  "payload": row["response_body"]})
+        return data
 
     # -- apps ------------------------------------------------------------------------------------------
 

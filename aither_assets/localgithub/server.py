@@ -2,6 +2,8 @@
 
 Served at `/` and at `/api/v3/` (GitHub Enterprise style).  Each request
 runs on its own thread with its own sqlite connection, closed afterwards.
+While it serves, one background thread delivers the data dir's webhooks,
+whichever process queued them (webhooks.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .admin import handle_admin
 from .api import handle_api
 from .context import Request, Response
 from .store import LocalGitHub
+from .webhooks import HookDeliverer
 
 MAX_BODY = 50 * 1024 * 1024
 
@@ -28,6 +31,20 @@ class LocalGitHubServer(ThreadingHTTPServer):
         super().__init__(address, GitHubRequestHandler)
         self.store = store
         self.verbose = verbose
+        self.deliverer = HookDeliverer(store)
+        store.set_public_url(self.base_url)  # webhook payloads link here
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve, and deliver webhooks, until `shutdown()`."""
+        self.deliverer.start()
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self.deliverer.stop()
+
+    def server_close(self) -> None:
+        self.deliverer.stop()
+        super().server_close()
 
     @property
     def base_url(self) -> str:

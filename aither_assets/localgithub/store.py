@@ -20,11 +20,12 @@ from .pulls import PullsMixin
 from .ratelimit import RateLimitMixin
 from .repos import ReposMixin
 from .requestlog import RequestLogMixin
+from .webhooks import WebhooksMixin
 
 
-class LocalGitHub(PullsMixin, IssuesMixin, ChecksMixin, DeploymentsMixin, AppsMixin, ReposMixin,
+class LocalGitHub(PullsMixin, IssuesMixin, ChecksMixin, DeploymentsMixin, AppsMixin, WebhooksMixin, ReposMixin,
                   FaultsMixin, RateLimitMixin, RequestLogMixin):
-    """A local GitHub: users, repos, PRs, statuses, checks, deployments, apps.
+    """A local GitHub: users, repos, PRs, statuses, checks, deployments, apps, webhooks.
 
     Usage::
 
@@ -33,4 +34,8 @@ class LocalGitHub(PullsMixin, IssuesMixin, ChecksMixin, DeploymentsMixin, AppsMi
         gh.create_repo("alice", "app", source_dir="./example")
         gh.commit_files("alice", "app", "feature", {"README.md": "hi"}, "docs")
         number = gh.open_pr("alice", "app", head="feature", base="main", title="Docs")
+        gh.create_hook("alice", "app", "http://127.0.0.1:9000/hook", secret="s3cret")
+        with gh.start_deliverer():  # the HTTP server runs one of its own
+            gh.add_labels("alice", "app", number, ["bug"])  # -> pull_request "labeled"
+            gh.wait_for_deliveries()
     """

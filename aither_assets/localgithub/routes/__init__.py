@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from ..context import Context, Response
 from ..errors import NotFound
-from . import apps, checks, deployments, issues, pulls, repos
+from . import apps, checks, deployments, hooks, issues, pulls, repos
 
 Handler = Callable[..., Response]
 
@@ -33,7 +33,7 @@ def _compile(template: str) -> tuple[re.Pattern, frozenset[str]]:
 ROUTES: list[tuple[str, tuple[re.Pattern, frozenset[str]], Handler]] = [
     (method, _compile(template), handler)
     # repos last: its `/commits/{ref*}` would swallow `/commits/{ref}/status` & co.
-    for module in (pulls, issues, checks, deployments, apps, repos)
+    for module in (pulls, issues, checks, deployments, apps, hooks, repos)
     for method, template, handler in module.ROUTES
 ]
 
