@@ -40,7 +40,7 @@ from dagster._core.events import DagsterEventType
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
-from aither_assets.demo.run import TERMINAL, prepare, write_operator_config
+from aither_assets.demo.run import TERMINAL, prepare, start_webhooks, webhook_deliveries, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
 from aither_assets.demo.stack import (
     TOKEN_ENV,
@@ -54,7 +54,7 @@ from aither_assets.demo.stack import (
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
 from aither_assets.procstat import is_dead, stat_fields
-from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome
+from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome, triggered_by
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -84,10 +84,12 @@ def log(message: str) -> None:
 
 
 class E2E:
-    def __init__(self, data_dir: Path, quick: bool, timeout: float):
+    def __init__(self, data_dir: Path, quick: bool, timeout: float, sensor_interval: int):
         self.data_dir = data_dir
         self.quick = quick
         self.timeout = timeout
+        self.sensor_interval = sensor_interval
+        self.webhooks_url = ""
         self.stack: Stack | None = None
         self.instance: dg.DagsterInstance | None = None
         self.env: dict[str, str] = {}
@@ -136,12 +138,13 @@ class E2E:
             "DAGSTER_HOME": str(dagster_home(self.data_dir)),
             "AITHER_CONFIG": str(config),
             TOKEN_ENV: seeded.api_token,
-            "AITHER_SENSOR_INTERVAL_SECONDS": "2",
-            "AITHER_SWEEP_INTERVAL_SECONDS": "30",  # as in the demo
+            "AITHER_SENSOR_INTERVAL_SECONDS": str(self.sensor_interval),
+            "AITHER_SWEEP_INTERVAL_SECONDS": str(max(30, self.sensor_interval)),  # as in the demo
         }
         self._env_cm = environment(self.env)
         self._env_cm.__enter__()
-        self.stack.start_dagster(self.env, None)
+        dagster_url = self.stack.start_dagster(self.env, free_port())
+        self.webhooks_url = start_webhooks(self.stack, self.data_dir, seeded.repository, self.env, dagster_url)
         self.instance = dg.DagsterInstance.get()
 
     def stop(self) -> dict:
@@ -279,6 +282,8 @@ class E2E:
                 report_rec.create_timestamp)
         run_seconds = ended - started if ended and started else None
         steps_total = round(sum(steps.values()), 3)
+        delivery = next((d for d in webhook_deliveries(self.webhooks_url)
+                         if d["head_sha"] == run.tags.get(HEAD_SHA_TAG) and d["event"] == "pull_request"), None)
         outcome = run_outcome(self.instance, run)[0]
         image = outcome.get("container_image", {})
         return {
@@ -289,8 +294,14 @@ class E2E:
             "push_to_dashboard": _sub(page_at, t_push),
             "push_to_feedback_done": _sub(feedback_at, t_push),
             "detection": _sub(started, t_push),
-            "detection_sensor": _sub(queued, t_push),  # push -> the sensor's run is queued
-            # ... of which: waiting for the daemon's next sensor tick, and the tick itself
+            "triggered_by": triggered_by(run),
+            "detection_request": _sub(queued, t_push),  # push -> the run is queued (by the webhook or the sensor)
+            # ... of which, by webhook: GitHub's delivery reaching the receiver, then its work (GitHub read,
+            # decision, GraphQL submission) until the run is queued
+            "detection_webhook_delivery": _sub(delivery and delivery["received_at"], t_push),
+            "detection_webhook_submit": _sub(queued, delivery and delivery["received_at"])
+            if triggered_by(run) == "webhook" else None,
+            # ... or by the sensor: waiting for the daemon's next sensor tick, and the tick itself
             **self.sensor_tick(run.run_id, t_push),
             "detection_queue": _sub(starting, queued),  # queued -> the run queue launches it
             "detection_launch": _sub(started, starting),  # launch: worker process start, code load
@@ -370,7 +381,7 @@ class E2E:
         since = time.time()
         runs_before = self.instance.get_runs_count(filters=dg.RunsFilter(job_name="pr_pipeline"))
         last_request = (self.requests_since(0) or [{"id": 0}])[-1]["id"]
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + ticks * (max(self.sensor_interval, 5) + 5) + 30
         seen = []
         while time.monotonic() < deadline:
             seen = [t for t in self.instance.get_ticks(state.instigator_origin_id, state.selector_id, after=since)
@@ -582,8 +593,9 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
 
     out = {
         "pipeline": {key: col(pipeline, key) for key in (
-            "push_to_dashboard", "push_to_feedback_done", "detection", "detection_sensor", "detection_tick_wait",
-            "detection_tick", "detection_queue",
+            "push_to_dashboard", "push_to_feedback_done", "detection", "detection_request",
+            "detection_webhook_delivery", "detection_webhook_submit", "detection_tick_wait", "detection_tick",
+            "detection_queue",
             "detection_launch", "run_start_to_dashboard", "run", "run_steps_total", "run_overhead")},
         "plain": {"total": col(plain, "wall"), "stages_total": col(plain, "stages_total_seconds"),
                   "imports": col(plain, "imports_seconds")},
@@ -606,12 +618,13 @@ def summarize(pipeline: list[dict], plain: list[dict]) -> dict:
     return out
 
 
-def run(rounds: int, quick: bool, memory_prs: int, warmup: str, timeout: float, keep_data: bool) -> dict:
+def run(rounds: int, quick: bool, memory_prs: int, warmup: str, timeout: float, keep_data: bool,
+        sensor_interval: int = 30) -> dict:
     stop_on_sigterm()  # a killed benchmark still stops its stack and removes its containers
     data_dir = Path(tempfile.mkdtemp(prefix="aither-bench-"))
-    bench = E2E(data_dir, quick, timeout)
+    bench = E2E(data_dir, quick, timeout, sensor_interval)
     results: dict = {"settings": {"rounds": rounds, "quick": quick, "memory_prs": memory_prs, "warmup": warmup,
-                                  "data_dir": str(data_dir)}}
+                                  "sensor_interval": sensor_interval, "data_dir": str(data_dir)}}
     started = time.monotonic()
     try:
         log(f"starting the embedded stack in {data_dir}")
@@ -685,13 +698,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="all (default): every seeded PR's first run; needed (default with --quick): only the "
                              "two PRs the benchmark uses run, the other seeded PRs are closed first")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for one run")
+    parser.add_argument("--sensor-interval", type=int,
+                        help="PR sensor interval (default 30 s, the product's: webhooks detect heads; quick: 2 s)")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     memory_prs = args.memory_prs or (50 if args.quick else 1000)
     warmup = args.warmup or ("needed" if args.quick else "all")
+    interval = args.sensor_interval or (2 if args.quick else 30)
     results = {"machine": machine(), "e2e": run(args.rounds, args.quick, memory_prs, warmup, args.timeout,
-                                                args.keep_data)}
+                                                args.keep_data, interval)}
     text = json.dumps(results, indent=2, default=str)
     if args.json:
         args.json.write_text(text)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
+import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
@@ -55,16 +57,26 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
     return path
 
 
-def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sensor_interval: int) -> dict[str, str]:
+def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
+          ui_port: int | None = None, interactive: bool = False) -> dict[str, str]:
     check_docker()
     print("building the local base image (cached after the first time) ...", flush=True)
     base_images = ensure_base_images(["linux/amd64"])
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
-    pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if ui_port else None
-    ui_url = f"http://127.0.0.1:{ui_port}" if ui_port else None
-    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url, ui_url)
-    env = {
+    pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
+    ui_url = f"http://127.0.0.1:{ui_port or free_port()}"
+    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url,
+                                   ui_url if interactive else None)
+    env = dagster_env(data_dir, config, seeded, sensor_interval)
+    stack.start_dagster(env, int(ui_url.rsplit(":", 1)[1]))
+    webhooks = start_webhooks(stack, data_dir, seeded.repository, env, ui_url)
+    return {"github": github_url, "registry": registry, "dagster": ui_url, "pages": pages_url or "",
+            "webhooks": webhooks, **env}
+
+
+def dagster_env(data_dir: Path, config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
+    return {
         "DAGSTER_HOME": str(dagster_home(data_dir)),
         "AITHER_CONFIG": str(config),
         TOKEN_ENV: seeded.api_token,
@@ -73,18 +85,37 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, ui_port: int | None, sen
         # and it keeps out of the way of the PR sensor's ticks (they share the code server).
         "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 30)),
     }
-    ui = stack.start_dagster(env, ui_port)
-    return {"github": github_url, "registry": registry, "dagster": ui or "", "pages": pages_url or "", **env}
+
+
+def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str, str], dagster_url: str) -> str:
+    """Start ``aither webhooks`` and point a fresh repository hook of the local GitHub at it.
+
+    The secret is made here, per start, and given to the receiver alone: no Dagster process
+    (and so no PR code) sees it. Hooks of earlier starts are removed first.
+    """
+    secret = secrets.token_hex(32)
+    secret_env = load_operator_config(env["AITHER_CONFIG"]).github.webhook_secret_env
+    url = stack.start_webhook_receiver({**env, secret_env: secret}, free_port(8790), dagster_url)
+    owner, name = repository.split("/")
+    store = LocalGitHub(data_dir / "github")
+    try:
+        for hook in store.hooks(owner, name):
+            store.delete_hook(owner, name, hook["id"])
+        store.create_hook(owner, name, url, secret=secret, events=("pull_request",))
+    finally:
+        store.close()
+    return url
 
 
 def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        urls = start(stack, data_dir, seeded, free_port(ui_port), sensor_interval=10)
+        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True)
         print(f"Dagster UI:    {urls['dagster']}")
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
         print(f"Dashboards:    {urls['pages']}/")
+        print(f"Webhooks:      {urls['webhooks']} (pull_request events from the local GitHub)")
         print(f"Logs:          {data_dir / 'logs'}")
         print("Ctrl-C stops everything this demo started.")
         try:
@@ -105,7 +136,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
 
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        env = start(stack, data_dir, seeded, ui_port=None, sensor_interval=2)
+        env = start(stack, data_dir, seeded, sensor_interval=2)
         with environment({k: v for k, v in env.items() if k.isupper()}):
             config = load_operator_config(env["AITHER_CONFIG"])
             client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
@@ -122,6 +153,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
                 summary = summarize(instance, pulls, config.rings.entry_ring)
                 verify_images_in_registry(summary, config)
                 summary["github"] = github_feedback_facts(client, pulls)
+                summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
                 summary["teardown"] = teardown_all(config, client)
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
@@ -145,6 +177,12 @@ def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
     finally:
         store.close()
     return first.number
+
+
+def webhook_deliveries(receiver_url: str) -> list[dict]:
+    """What the receiver got and did with it (its /deliveries listing)."""
+    with urllib.request.urlopen(receiver_url.rsplit("/webhooks/", 1)[0] + "/deliveries", timeout=10) as response:
+        return json.loads(response.read())["deliveries"]
 
 
 def github_feedback_facts(client, pulls) -> dict:

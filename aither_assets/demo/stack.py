@@ -141,18 +141,23 @@ class Stack:
         wait_http(url + "/", timeout=30, proc=proc, log=log)
         return url
 
-    def start_dagster(self, env: dict[str, str], ui_port: int | None) -> str | None:
-        """``dagster dev`` (UI + daemon) when ``ui_port`` is given, else the daemon alone."""
+    def start_dagster(self, env: dict[str, str], ui_port: int) -> str:
+        """``dagster dev``: the daemon (sensors, run queue) and the webserver (UI, and the GraphQL API
+        the webhook receiver submits runs to), sharing one code server."""
         bindir = Path(sys.executable).parent
         workspace = str(PROJECT_ROOT / "workspace.yaml")
-        if ui_port is None:
-            self.spawn("dagster-daemon", [str(bindir / "dagster-daemon"), "run", "-w", workspace], env)
-            return None
         proc, log = self.spawn("dagster", [str(bindir / "dagster"), "dev", "-w", workspace,
                                            "-h", "127.0.0.1", "-p", str(ui_port)], env)
         url = f"http://127.0.0.1:{ui_port}"
         wait_http(f"{url}/server_info", timeout=180, proc=proc, log=log)
         return url
+
+    def start_webhook_receiver(self, env: dict[str, str], port: int, dagster_url: str) -> str:
+        """``aither webhooks``; ``env`` carries the hook's secret, which no Dagster process gets."""
+        proc, log = self.spawn("webhooks", [sys.executable, "-m", "aither_assets.cli", "webhooks",
+                                            "--port", str(port), "--dagster-url", dagster_url], env)
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc, log=log)
+        return f"http://127.0.0.1:{port}/webhooks/github"
 
 
 def stop_on_sigterm() -> None:

@@ -104,6 +104,8 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             "run_id": run.run_id if run else None,
             "run_status": run.status.value if run else None,
             "triggered_by": triggered_by(run) if run else None,
+            "head_runs": instance.get_runs_count(filters=dg.RunsFilter(
+                job_name="pr_pipeline", tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha})),
             "assets": {},
             "checks": {},
             "check_details": {},

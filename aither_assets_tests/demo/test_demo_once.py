@@ -25,6 +25,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert len(prs) >= 10
 
     ran = [p for p in prs.values() if p["run_status"]]
+    assert all(p["head_runs"] == 1 for p in ran), {p["number"]: p["head_runs"] for p in ran}  # one run per head
     for pr in ran:
         context = pr["assets"]["pr_context"]
         assert context["status"] == "MATERIALIZED"
@@ -87,6 +88,17 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     # A second head on the first PR: iteration 2, still one sticky comment, statuses per stage, deployments.
     assert good["assets"]["build_artifacts"]["metadata"]["iteration"] == 2
     assert good["assets"]["container_image"]["metadata"]["tags"][0] == f"pr-{good['number']}-dev-v2"
+    # The second head came by webhook: the local GitHub delivered the signed event, the receiver
+    # queued the run through the webserver's GraphQL API. The PR sensor polls too and may see the head
+    # first; then the receiver finds the head's run or claim and starts none. Either way there is one run.
+    deliveries = [d for d in json.loads(summary_file.read_text())["webhook_deliveries"]
+                  if d["pr_number"] == good["number"] and d["head_sha"] == good["head_sha"]]
+    assert deliveries and deliveries[0]["event"] == "pull_request" and deliveries[0]["action"] == "synchronize"
+    if good["triggered_by"] == "webhook":
+        assert deliveries[0]["outcome"].startswith(f"run {good['run_id']} ")
+    else:
+        assert good["triggered_by"] == "sensor"
+        assert "has a run already" in deliveries[0]["outcome"] or "started by the PR sensor" in deliveries[0]["outcome"]
     facts = json.loads(summary_file.read_text())["github"]
     for pr in ran:
         assert facts[str(pr["number"])]["sticky_comments"] == 1
@@ -105,6 +117,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
 
     hostile = prs[HOSTILE_TITLE]
     assert hostile["run_status"] == "SUCCESS"
+    assert hostile["triggered_by"] == "sensor"  # opened before the hook existed: found by the sensor's first tick
     assert hostile["assets"]["pr_context"]["metadata"]["title"] == HOSTILE_TITLE
     assert not Path("/tmp/aither-pwned").exists()
 
