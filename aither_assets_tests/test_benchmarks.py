@@ -37,7 +37,9 @@ def test_benchmarks_write_well_formed_results(tmp_path):
     pipeline, plain = e2e["rounds"]["pipeline"][0], e2e["rounds"]["plain"][0]
     assert pipeline["status"] == "SUCCESS" and plain["run_status"] == "SUCCESS"
     assert not plain["dagster_imported"]  # the baseline really runs without Dagster
-    for key in ("push_to_dashboard", "detection", "run", "run_start_to_dashboard", "push_to_feedback_done"):
+    assert pipeline["triggered_by"] in ("webhook", "sensor")
+    for key in ("push_to_dashboard", "detection", "detection_request", "run", "run_start_to_dashboard",
+                "push_to_feedback_done"):
         assert _number(pipeline[key]) and pipeline[key] >= 0, key
     assert {"pr_context", "test_suites", "container_image", "pr_environment", "smoke_report"} <= set(pipeline["steps"])
     assert {"checkout", "tests", "image", "deploy", "smoke", "dashboard"} <= set(plain["stages"])
@@ -54,7 +56,7 @@ def test_benchmarks_write_well_formed_results(tmp_path):
 
     memory = e2e["memory"]
     assert memory["open_prs"] >= 50
-    for role in ("daemon", "code_server", "pipeline_run_worker"):
+    for role in ("daemon", "code_server", "webserver", "webhook_receiver", "run_launcher", "pipeline_run_worker"):
         assert _number(memory[role]) and memory[role] > 0, role
 
     sensor = results["sensor"]

@@ -464,9 +464,9 @@ class E2E:
         """Open ``prs`` more PRs (drafts: the sensor sees and skips them all), then run ``during``
         while sampling the stack's processes."""
         self.wait_quiet()
-        daemon = next(proc.pid for name, proc in self.stack.procs if name == "dagster-daemon")
+        roots = {name: proc.pid for name, proc in self.stack.procs if name in ("dagster", "webhooks")}
         before = len(self.instance.get_dynamic_partitions(PR_PARTITIONS_NAME))
-        with Sampler({"dagster": daemon}) as sampler:
+        with Sampler({"dagster dev": roots["dagster"], "webhook receiver": roots["webhooks"]}) as sampler:
             store = LocalGitHub(self.data_dir / "github")
             try:
                 opened_at = time.time()
@@ -497,6 +497,8 @@ class E2E:
             "partitions_registered_seconds": round(absorbed, 2),
             "samples": sampler.samples,
             "daemon": _peak(sampler.by_role("daemon")),
+            "webserver": _peak(sampler.by_role("webserver")),
+            "webhook_receiver": _peak(sampler.by_role("webhook receiver")),
             "code_server": _peak(sampler.by_role("code server")),
             "code_servers_seen": len(sampler.by_role("code server")),
             "run_launcher": _peak(sampler.by_role("run launcher")),

@@ -110,10 +110,12 @@ class Sampler:
             self._stop.wait(self.interval)
 
     def _role(self, pid: int, cmd: str, parent_role: str | None) -> str:
-        if "dagster-daemon" in cmd and " run" in cmd:
+        if ("dagster-daemon" in cmd or "-m dagster._daemon" in cmd) and " run" in cmd:  # alone, or under dagster dev
             return "daemon"
         if "dagster api grpc" in cmd or "dagster code-server" in cmd:
             return "code server"
+        if "dagster-webserver" in cmd or "dagster_webserver" in cmd:
+            return "webserver"
         if "multiprocessing.forkserver" in cmd and parent_role == "daemon":
             return "run launcher"
         if parent_role in ("code server", "run launcher"):

@@ -242,6 +242,10 @@ def _avoided(e2e: dict) -> list[str]:
 def _memory(m: dict) -> list[str]:
     rows = [
         ["daemon (`dagster-daemon run`)", _s(m["daemon"], "MiB")],
+        ["webserver (`dagster-webserver`: UI, and the GraphQL API the webhook receiver submits runs to)",
+         _s(m.get("webserver"), "MiB") if m.get("webserver") else "none"],
+        ["webhook receiver (`aither webhooks`)",
+         _s(m.get("webhook_receiver"), "MiB") if m.get("webhook_receiver") else "none"],
         [f"code server (`dagster api grpc`, runs the sensors; {m['code_servers_seen']} seen)",
          _s(m["code_server"], "MiB")],
         ["run launcher's forkserver (in the daemon; Dagster preloaded, forks the run workers)",
