@@ -20,7 +20,7 @@ CLAIMANT = "PR sensor"
 
 
 def sensor_interval() -> int:
-    """Seconds between ticks of the PR sensor and the run-status sensors (the demo uses 2)."""
+    """Seconds between polls of the PR sensor: the safety net behind the webhook receiver (demo --once: 2)."""
     return int(os.environ.get("AITHER_SENSOR_INTERVAL_SECONDS", "30"))
 
 

@@ -5,10 +5,11 @@ pr_context marks every stage pending when a run starts. A run that fails, or ski
 (the report steps are then skipped too), gets a report run when it ends.
 """
 
+import os
+
 import dagster as dg
 
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.prs.sensors import sensor_interval
 from aither_assets.defs.prs.tags import PR_TAG, REPORT_PR_TAG, REPORTED_RUN_TAG
 from aither_assets.reporting.summary import reported_in_run
 
@@ -18,6 +19,12 @@ pr_report_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="Dashboard page and GitHub feedback for the latest pipeline run of one PR.",
 )
+
+
+def report_interval() -> int:
+    """Seconds between ticks of the report sensors. Short by default, unlike the PR sensor's poll: a
+    failed run's feedback waits for it, and a tick reads only the instance, never GitHub."""
+    return int(os.environ.get("AITHER_REPORT_SENSOR_INTERVAL_SECONDS", "5"))
 
 
 def _report(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
@@ -39,7 +46,7 @@ def _sensor(status: dg.DagsterRunStatus, name: str):
         monitored_jobs=[pr_pipeline_job],
         request_job=pr_report_job,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=sensor_interval(),
+        minimum_interval_seconds=report_interval(),
         description=f"Publishes the dashboard and GitHub feedback when a PR pipeline run reaches {name}.",
     )
     def sensor(context: dg.RunStatusSensorContext):
