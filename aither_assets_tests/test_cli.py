@@ -54,3 +54,20 @@ def test_console_script_is_installed(tmp_path):
     assert aither, "the aither console script is not installed"
     proc = subprocess.run([aither, "validate", str(make_repo(tmp_path, VALID))], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_webhooks_refuses_to_start_without_its_secret(tmp_path, monkeypatch):
+    config = tmp_path / "aither.yaml"
+    config.write_text("repository: acme/web\ngithub:\n  webhook_secret_env: ACME_HOOK_SECRET\n")
+    monkeypatch.delenv("ACME_HOOK_SECRET", raising=False)
+    result = CliRunner().invoke(main, ["webhooks", "--config", str(config), "--port", "0"])
+    assert result.exit_code == 1
+    assert f"environment variable ACME_HOOK_SECRET (github.webhook_secret_env in {config}) is not set" in result.output
+
+
+def test_webhooks_names_a_bad_operator_config(tmp_path, monkeypatch):
+    config = tmp_path / "aither.yaml"
+    config.write_text("repository: acme/web\ngithub:\n  webhook_secret_env: 'not a name'\n")
+    monkeypatch.setenv("AITHER_WEBHOOK_SECRET", "x")
+    result = CliRunner().invoke(main, ["webhooks", "--config", str(config), "--port", "0"])
+    assert result.exit_code == 1 and "github.webhook_secret_env" in result.output and "not a name" in result.output
