@@ -212,10 +212,11 @@ def dagster_home(data_dir: Path) -> Path:
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    instance = dg.DagsterInstance.from_config(str(home))
-    instance.get_runs(limit=1)  # touches run, event and schedule storage
-    instance.schedule_storage.all_instigator_state()
-    instance.dispose()
+    with environment({"DAGSTER_HOME": str(home)}):  # the storage's default folder is $DAGSTER_HOME/storage
+        instance = dg.DagsterInstance.from_config(str(home))
+        instance.get_runs(limit=1)  # touches run, event and schedule storage
+        instance.schedule_storage.all_instigator_state()
+        instance.dispose()
     return home
 
 
