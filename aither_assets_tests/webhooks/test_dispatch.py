@@ -22,12 +22,17 @@ def launched():
 
 
 @pytest.fixture
-def dispatch(github, queued_instance, launched):
+def config(github, tmp_path):
+    return github.operator_config(storage={"root": str(tmp_path / "store")})  # the claims file goes there
+
+
+@pytest.fixture
+def dispatch(github, config, queued_instance, launched):
     def launch(tags):
         launched.append(tags)
         return queue_run(queued_instance, int(tags["aither/pr"]), tags["aither/head-sha"], **{"n": str(len(launched))})
 
-    return RunDispatcher(github.operator_config(), github.client(), queued_instance, launch)
+    return RunDispatcher(config, github.client(), queued_instance, launch)
 
 
 def delivery(github, number, guid="d-1"):
@@ -82,22 +87,22 @@ def test_closed_pr_is_left_to_the_sensor(github, dispatch, launched):
     assert launched == []
 
 
-def test_a_head_the_sensor_claimed_is_left_to_it(github, dispatch, launched):
+def test_a_head_the_sensor_claimed_is_left_to_it(github, config, dispatch, launched):
     number = github.open_pr("items")
     sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
-    claims_for(github.operator_config().storage.root).claim([(number, sha)], "PR sensor")
+    claims_for(config.storage.root).claim([(number, sha)], "PR sensor")
     assert dispatch(delivery(github, number)) == f"head {sha[:12]} is being started by the PR sensor"
     assert launched == []
 
 
-def test_a_failed_submission_gives_the_head_back(github, queued_instance):
+def test_a_failed_submission_gives_the_head_back(github, config, queued_instance):
     number = github.open_pr("items")
     sha = github.store.get_pr(OWNER, REPO, number)["head_sha"]
 
     def unreachable(tags):
         raise ConnectionError("webserver down")
 
-    dispatch = RunDispatcher(github.operator_config(), github.client(), queued_instance, unreachable)
+    dispatch = RunDispatcher(config, github.client(), queued_instance, unreachable)
     with pytest.raises(ConnectionError):
         dispatch(delivery(github, number))
-    assert claims_for(github.operator_config().storage.root).holder(number, sha) is None  # the sensor may start it
+    assert claims_for(config.storage.root).holder(number, sha) is None  # the sensor may start it
