@@ -7,21 +7,19 @@ SQLite file: a PR keeps its port until :meth:`PortAllocator.release`, and a PR w
 preferred port is taken (by another PR, or by something else on the host) probes
 linearly to the next free one.
 
-Allocation happens inside one ``BEGIN IMMEDIATE`` transaction (the database's write lock),
-so allocators in several processes sharing the file never hand out one port twice. The
-database runs in WAL mode; every call opens its own connection, so an allocator may be
-used from forked processes and threads.
+Allocation happens inside one write-locked transaction (aither_assets/sqlitefile.py), so
+allocators in several processes sharing the file never hand out one port twice.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import socket
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from aither_assets import sqlitefile
 
 #: ``host_port_free(port) -> bool``: whether nothing on the host listens on ``port``.
 PortCheck = Callable[[int], bool]
@@ -85,37 +83,13 @@ class PortAllocator:
         self.size = high - low + 1
         self._port_free = port_free
         self._busy_timeout = busy_timeout
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
+        sqlitefile.create(self.db_path, _SCHEMA, busy_timeout)
 
-    # ------------------------------------------------------------------ plumbing
+    def _connect(self):
+        return sqlitefile.connect(self.db_path, self._busy_timeout)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        conn = sqlite3.connect(self.db_path, timeout=self._busy_timeout, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
-            # WAL + NORMAL: commits are atomic and safe across processes; only a power loss
-            # could drop the last allocations, and a lost row is re-derived (same hash port).
-            conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """An immediate (write-locked) transaction: committed on success, rolled back on error."""
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self):
+        return sqlitefile.write_transaction(self.db_path, self._busy_timeout)
 
     @staticmethod
     def _check_pr(pr: int) -> int:

@@ -3,7 +3,8 @@
 Each checks that the head has no run yet, but the sensor's run is created by the daemon after
 its tick, and the receiver's after its GraphQL call: between check and run both could pass.
 A claim closes that gap: a row per (PR, head) in a SQLite file beside the port allocations,
-inserted in one write-locked transaction, so exactly one claimant wins and submits the run.
+inserted in one write-locked transaction (aither_assets/sqlitefile.py), so exactly one claimant
+wins and submits the run.
 
 A claim whose run never appeared (the submitter died between claim and run) is stale after
 ``ttl`` seconds; the next claimant then takes it over, so a head is never lost for good.
@@ -11,11 +12,10 @@ A claim whose run never appeared (the submitter died between claim and run) is s
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
+
+from aither_assets import sqlitefile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS head_claims (
@@ -33,24 +33,10 @@ KEEP_SECONDS = 7 * 24 * 3600  # claims are pruned after a week: by then the head
 class HeadClaims:
     def __init__(self, db_path: str | Path, ttl: float = 300.0, busy_timeout: float = 30.0):
         self.db_path, self.ttl, self._busy_timeout = Path(db_path), ttl, busy_timeout
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._transaction() as conn:
-            conn.execute(_SCHEMA)
+        sqlitefile.create(self.db_path, _SCHEMA, busy_timeout)
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.db_path, timeout=self._busy_timeout, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def _transaction(self):
+        return sqlitefile.write_transaction(self.db_path, self._busy_timeout)
 
     def claim(self, heads: list[tuple[int, str]], by: str, now: float | None = None) -> list[tuple[int, str]]:
         """The heads among ``heads`` (PR number, SHA) that ``by`` now holds: new ones, stale ones taken
@@ -73,7 +59,7 @@ class HeadClaims:
             conn.execute("DELETE FROM head_claims WHERE pr = ? AND sha = ? AND claimed_by = ?", (pr, sha, by))
 
     def holder(self, pr: int, sha: str) -> str | None:
-        with self._transaction() as conn:
+        with sqlitefile.connect(self.db_path, self._busy_timeout) as conn:
             row = conn.execute("SELECT claimed_by FROM head_claims WHERE pr = ? AND sha = ?", (pr, sha)).fetchone()
         return row[0] if row else None
 
