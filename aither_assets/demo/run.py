@@ -65,11 +65,12 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
     pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
-    ui_url = f"http://127.0.0.1:{ui_port or free_port()}"
+    ui_port = ui_port or free_port()
+    ui_url = f"http://127.0.0.1:{ui_port}"
     config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url,
                                    ui_url if interactive else None)
     env = dagster_env(data_dir, config, seeded, sensor_interval)
-    stack.start_dagster(env, int(ui_url.rsplit(":", 1)[1]))
+    stack.start_dagster(env, ui_port)
     webhooks = start_webhooks(stack, data_dir, seeded.repository, env, ui_url)
     return {"github": github_url, "registry": registry, "dagster": ui_url, "pages": pages_url or "",
             "webhooks": webhooks, **env}

@@ -55,7 +55,8 @@ class RunDispatcher:
             return f"head {pr.head_sha[:12]} has a run already"
         claims = claims_for(self.config.storage.root)
         if not claims.claim([(pr.number, pr.head_sha)], CLAIMANT):
-            return f"head {pr.head_sha[:12]} is being started by the {claims.holder(pr.number, pr.head_sha)}"
+            holder = claims.holder(pr.number, pr.head_sha) or "another claimant"
+            return f"head {pr.head_sha[:12]} is being started by the {holder}"
         if not self.instance.has_dynamic_partition(PR_PARTITIONS_NAME, pr.partition_key):
             self.instance.add_dynamic_partitions(PR_PARTITIONS_NAME, [pr.partition_key])
         cancelled = supersede_older_runs(self.instance, {pr.partition_key: pr.head_sha})
@@ -65,7 +66,7 @@ class RunDispatcher:
         try:
             run_id = self.launch(tags)
         except BaseException:
-            claims.release(pr.number, pr.head_sha, CLAIMANT)  # the sensor starts it, then
+            claims.release(pr.number, pr.head_sha, CLAIMANT)  # so the PR sensor can start it
             raise
         superseded = f"; {cancelled} older run(s) cancelled" if cancelled else ""
         return f"run {run_id} for head {pr.head_sha[:12]}{superseded}"

@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from aither_assets.config.operator import OperatorConfig
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME, pr_partitions
@@ -12,6 +13,7 @@ from aither_assets.defs.prs.runs import approval_used_by, heads_with_runs, pipel
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
+from aither_assets.github.models import PullRequest
 from aither_assets.prs.claims import claims_for
 from aither_assets.prs.polling import PollCursor
 from aither_assets.prs.tick import TickDecision, decide_tick
@@ -49,8 +51,8 @@ def pull_request_sensor(
     for error in publish_approval_states(client, **decision.approval_statuses()):
         context.log.warning(error)
     context.log.info(
-        f"{decision.requests} GitHub request(s); {len(to_run)} to run, {len(decision.to_run) - len(to_run)} started "
-        f"by the webhook receiver, {len(decision.skipped)} skipped, {len(decision.closed)} closed, {len(new_keys)} new "
+        f"{decision.requests} GitHub request(s); {len(to_run)} to run, {len(decision.to_run) - len(to_run)} already "
+        f"started or claimed, {len(decision.skipped)} skipped, {len(decision.closed)} closed, {len(new_keys)} new "
         f"partition(s), {cancelled} superseded run(s) cancelled" + (" (full resync)" if decision.full_sync else "")
     )
     return dg.SensorResult(
@@ -61,7 +63,7 @@ def pull_request_sensor(
     )
 
 
-def heads_to_start(instance: dg.DagsterInstance, config, prs: list) -> list:
+def heads_to_start(instance: dg.DagsterInstance, config: OperatorConfig, prs: list[PullRequest]) -> list[PullRequest]:
     """The heads among ``prs`` this tick starts: the webhook receiver may have started some already
     (run_key de-duplicates this sensor's requests only), or be about to (the claim decides)."""
     started = heads_with_runs(instance, prs)
