@@ -19,6 +19,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dagster import Field, StringSource
@@ -102,7 +103,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 class PooledSqliteStorage(DagsterSqliteStorage):
     """``storage: sqlite``'s files and layout, with :class:`PooledSqliteEventLogStorage`.
 
-    ``base_dir`` defaults to ``$DAGSTER_HOME/storage``, where ``storage: sqlite`` keeps them.
+    ``base_dir`` defaults to ``$DAGSTER_HOME/storage``, where ``storage: sqlite`` keeps them; name it
+    (:func:`storage_config`) wherever an instance may be opened without DAGSTER_HOME.
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None, synchronous: str = "NORMAL"):
@@ -132,3 +134,9 @@ class PooledSqliteStorage(DagsterSqliteStorage):
             base_dir = os.path.join(home, "storage")
         mkdir_p(base_dir)
         return cls(base_dir, inst_data=inst_data, synchronous=config_value.get("synchronous", "NORMAL"))
+
+
+def storage_config(base_dir: Path | str, synchronous: str = "NORMAL") -> dict:
+    """The ``storage:`` block of a dagster.yaml that uses :class:`PooledSqliteStorage` in ``base_dir``."""
+    return {"custom": {"module": __name__, "class": PooledSqliteStorage.__name__,
+                       "config": {"base_dir": str(base_dir), "synchronous": synchronous}}}

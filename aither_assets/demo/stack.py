@@ -202,21 +202,25 @@ def check_docker() -> str:
 
 
 def dagster_home(data_dir: Path) -> Path:
-    """An instance folder with the project's dagster.yaml, its storage created up front.
+    """An instance folder with the project's dagster.yaml plus a storage block for this folder
+    (aither_assets/sqlite_storage.py), its storage created up front.
 
     Created here, once: the daemon and its code server would otherwise both create the
     fresh SQLite schemas at the same moment and leave two alembic heads behind.
     """
     import dagster as dg
 
+    from aither_assets.sqlite_storage import storage_config
+
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    with environment({"DAGSTER_HOME": str(home)}):  # the storage's default folder is $DAGSTER_HOME/storage
-        instance = dg.DagsterInstance.from_config(str(home))
-        instance.get_runs(limit=1)  # touches run, event and schedule storage
-        instance.schedule_storage.all_instigator_state()
-        instance.dispose()
+    settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    settings["storage"] = storage_config(home / "storage")
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    instance = dg.DagsterInstance.from_config(str(home))
+    instance.get_runs(limit=1)  # touches run, event and schedule storage
+    instance.schedule_storage.all_instigator_state()
+    instance.dispose()
     return home
 
 
