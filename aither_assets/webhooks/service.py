@@ -38,6 +38,7 @@ def build_receiver(config_path: Path, host: str, port: int, dagster_url: str, lo
 
 def serve(config_path: Path, host: str, port: int, dagster_url: str, location: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks each time the instance opens
     receiver = build_receiver(config_path, host, port, dagster_url, location)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
