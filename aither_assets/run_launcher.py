@@ -75,10 +75,6 @@ def process_start_ticks(pid: int) -> int | None:
     return None if fields is None else int(fields[START_TICKS])
 
 
-def is_zombie(pid: int) -> bool:
-    return is_dead(stat_fields(pid))
-
-
 def worker_tag(pid: int) -> str:
     return f"{pid}:{process_start_ticks(pid)}"
 

@@ -6,12 +6,11 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from aither_assets.sqlite_storage import MAX_RUN_ENGINES, PooledSqliteStorage
+from aither_assets.sqlite_storage import MAX_RUN_ENGINES, PooledSqliteStorage, storage_config
 
 
 def pooled(base_dir, **config):
-    return {"storage": {"custom": {"module": "aither_assets.sqlite_storage", "class": "PooledSqliteStorage",
-                                   "config": {"base_dir": str(base_dir), **config}}}}
+    return {"storage": storage_config(base_dir, **config)}
 
 
 def messages(instance, run_id):

@@ -6,7 +6,7 @@ from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.test_utils import poll_for_finished_run
 
 from aither_assets import cancellation
-from aither_assets.run_launcher import is_zombie, process_start_ticks
+from aither_assets.procstat import is_dead, stat_fields
 from aither_assets_tests import runtime_location
 from aither_assets_tests.runtime_support import launch, launcher_instance, runtime_workspace, wait_for
 
@@ -90,12 +90,12 @@ def test_cancelling_a_run_kills_the_subprocess_of_a_step_on_another_thread(insta
                         {"ops": {"slow_subprocess": {"config": {"marker": str(marker)}}}})
         assert wait_for(lambda: marker.exists() and marker.read_text(), 60), "the step never started its subprocess"
         child = int(marker.read_text())
-        assert process_start_ticks(child) is not None
+        assert not is_dead(stat_fields(child))
         assert instance.run_launcher.terminate(run_id)
         # the subprocess sleeps 60 s: the run ends well before that only if the step was told to stop
         run = poll_for_finished_run(instance, run_id, timeout=30)
         assert run.status == DagsterRunStatus.CANCELED
-        assert wait_for(lambda: process_start_ticks(child) is None or is_zombie(child), 10)
+        assert wait_for(lambda: is_dead(stat_fields(child)), 10)
         assert "slow_subprocess" not in {
             r.event_log_entry.dagster_event.asset_key.to_user_string()
             for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}

@@ -39,6 +39,7 @@ import yaml
 from dagster._core.events import DagsterEventType
 
 from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
+from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.demo.run import TERMINAL, prepare, start_webhooks, webhook_deliveries, write_operator_config
 from aither_assets.demo.seed import AUTHOR, OWNER, REPO
@@ -204,7 +205,7 @@ class E2E:
 
     def pipeline_record(self, number: int, sha: str):
         records = self.instance.get_run_records(
-            filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: sha}, job_name="pr_pipeline"), limit=1)
+            filters=dg.RunsFilter(tags={PR_TAG: str(number), HEAD_SHA_TAG: sha}, job_name=PIPELINE_JOB_NAME), limit=1)
         return records[0] if records else None
 
     def wait_reported(self, number: int, sha: str, timeout: float | None = None):
@@ -282,6 +283,7 @@ class E2E:
                 report_rec.create_timestamp)
         run_seconds = ended - started if ended and started else None
         steps_total = round(sum(steps.values()), 3)
+        trigger = triggered_by(run)
         delivery = next((d for d in webhook_deliveries(self.webhooks_url)
                          if d["head_sha"] == run.tags.get(HEAD_SHA_TAG) and d["event"] == "pull_request"), None)
         outcome = run_outcome(self.instance, run)[0]
@@ -294,13 +296,13 @@ class E2E:
             "push_to_dashboard": _sub(page_at, t_push),
             "push_to_feedback_done": _sub(feedback_at, t_push),
             "detection": _sub(started, t_push),
-            "triggered_by": triggered_by(run),
+            "triggered_by": trigger,
             "detection_request": _sub(queued, t_push),  # push -> the run is queued (by the webhook or the sensor)
             # ... of which, by webhook: GitHub's delivery reaching the receiver, then its work (GitHub read,
             # decision, GraphQL submission) until the run is queued
             "detection_webhook_delivery": _sub(delivery and delivery["received_at"], t_push),
             "detection_webhook_submit": _sub(queued, delivery and delivery["received_at"])
-            if triggered_by(run) == "webhook" else None,
+            if trigger == "webhook" else None,
             # ... or by the sensor: waiting for the daemon's next sensor tick, and the tick itself
             **self.sensor_tick(run.run_id, t_push),
             "detection_queue": _sub(starting, queued),  # queued -> the run queue launches it
@@ -379,7 +381,7 @@ class E2E:
         self.wait_quiet()
         state = self.pr_sensor_state()
         since = time.time()
-        runs_before = self.instance.get_runs_count(filters=dg.RunsFilter(job_name="pr_pipeline"))
+        runs_before = self.instance.get_runs_count(filters=dg.RunsFilter(job_name=PIPELINE_JOB_NAME))
         last_request = (self.requests_since(0) or [{"id": 0}])[-1]["id"]
         deadline = time.monotonic() + ticks * (max(self.sensor_interval, 5) + 5) + 30
         seen = []
@@ -390,7 +392,7 @@ class E2E:
                 break
             time.sleep(1)
         requests = self.requests_since(last_request)
-        runs_after = self.instance.get_runs_count(filters=dg.RunsFilter(job_name="pr_pipeline"))
+        runs_after = self.instance.get_runs_count(filters=dg.RunsFilter(job_name=PIPELINE_JOB_NAME))
         pulls = [r for r in requests if r["path"].split("?", 1)[0].endswith("/pulls")]
         return {
             "ticks": len(seen),

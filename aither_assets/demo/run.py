@@ -18,6 +18,7 @@ from aither_assets.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_hom
 from aither_assets.github.client import client_from_config
 from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
+from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
@@ -182,7 +183,7 @@ def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
 
 def webhook_deliveries(receiver_url: str) -> list[dict]:
     """What the receiver got and did with it (its /deliveries listing)."""
-    with urllib.request.urlopen(receiver_url.rsplit("/webhooks/", 1)[0] + "/deliveries", timeout=10) as response:
+    with urllib.request.urlopen(receiver_url.removesuffix(WEBHOOK_PATH) + "/deliveries", timeout=10) as response:
         return json.loads(response.read())["deliveries"]
 
 

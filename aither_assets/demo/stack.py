@@ -23,6 +23,7 @@ from typing import Iterator
 import yaml
 
 from aither_assets.procstat import PGRP, is_dead, stat_fields
+from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOKEN_ENV = "AITHER_DEMO_GITHUB_TOKEN"
@@ -157,7 +158,7 @@ class Stack:
         proc, log = self.spawn("webhooks", [sys.executable, "-m", "aither_assets.cli", "webhooks",
                                             "--port", str(port), "--dagster-url", dagster_url], env)
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc, log=log)
-        return f"http://127.0.0.1:{port}/webhooks/github"
+        return f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
 
 
 def stop_on_sigterm() -> None:

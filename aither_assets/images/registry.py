@@ -413,4 +413,3 @@ def tag_manifest(reference: str, tags: list[str], auth: Mapping[str, str] | None
     for tag in tags:
         client.put_manifest(repository, tag, body, media_type)
     return digest
-

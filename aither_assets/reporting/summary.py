@@ -11,6 +11,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.storage.dagster_run import RunRecord
 
+from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
 from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG, TRIGGER_TAG
 from aither_assets.github.models import PullRequest
 
@@ -105,7 +106,7 @@ def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -
             "run_status": run.status.value if run else None,
             "triggered_by": triggered_by(run) if run else None,
             "head_runs": instance.get_runs_count(filters=dg.RunsFilter(
-                job_name="pr_pipeline", tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha})),
+                job_name=PIPELINE_JOB_NAME, tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha})),
             "assets": {},
             "checks": {},
             "check_details": {},
@@ -130,7 +131,7 @@ TEST_ASSET_NAMES = ("unit_tests", "domain_tests", "integration_tests")
 
 def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) -> list[dg.DagsterRun]:
     """This PR's pipeline runs, newest first."""
-    return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"),
+    return list(instance.get_runs(filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name=PIPELINE_JOB_NAME),
                                   limit=limit))
 
 
@@ -177,7 +178,7 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
     """
     known, outcomes = known or {}, outcomes or {}
     records = instance.get_run_records(
-        filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name="pr_pipeline"), limit=limit
+        filters=dg.RunsFilter(tags={PR_TAG: str(number)}, job_name=PIPELINE_JOB_NAME), limit=limit
     )
     points = []
     for record in reversed(records):
