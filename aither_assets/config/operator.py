@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from aither_assets.config.errors import ConfigError, ConfigIssue, load_yaml_file, validate_model
 from aither_assets.config.fields import matching
+from aither_assets.config.validation import OperatorValidationConfig
 
 CONFIG_ENV_VAR = "AITHER_CONFIG"
 
@@ -190,6 +191,7 @@ class OperatorConfig(_Strict):
     preview: PreviewConfig = PreviewConfig()
     pr_filters: PRFilters = PRFilters()
     pages: PagesConfig = PagesConfig()
+    validation: OperatorValidationConfig = OperatorValidationConfig()
     dagster_ui_url: str = Field(default="http://127.0.0.1:3000", description="for links to runs and assets")
 
     @field_validator("repository")
