@@ -88,7 +88,7 @@ def _check_callee(callee: Workflow, caller: _Caller) -> list[Finding]:
     top = workflow_permissions(callee)
     inherits = [name for name, (_, job) in callee.jobs.items() if get(job, "permissions") is None]
     if top is not None and inherits:
-        out += _findings(callee, top, "its workflow `permissions:`", get(callee.node, "permissions"), caller)
+        out += _findings(callee, top, "the workflow-level `permissions:`", get(callee.node, "permissions"), caller)
     for name, (_, job) in callee.jobs.items():
         asked = job_permissions(job)
         if asked is not None:
