@@ -166,7 +166,7 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
             for use in uses:
                 buckets.setdefault((event, use.value), []).append(use)
     clashes: dict[tuple[str, str, int | None, str], dict[str, set[str]]] = {}
-    info: dict[tuple[str, str, int | None, str], tuple[GroupUse, bool, Value]] = {}
+    info: dict[tuple[str, str, int | None, str], tuple[GroupUse, bool, Value, str]] = {}
     for (event, value), uses in buckets.items():
         for a in uses:
             for b in uses:
@@ -174,8 +174,8 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
                     continue
                 key = (a.rel, a.where, a.line, a.text)
                 clashes.setdefault(key, {}).setdefault(b.rel, set()).add(event)
-                _, cancel, _ = info.get(key, (a, False, value))
-                info[key] = (a, cancel or a.cancel or b.cancel, value)
+                _, cancel, shown, shown_event = info.get(key, (a, False, value, event))
+                info[key] = (a, cancel or a.cancel or b.cancel, shown, shown_event)
     return [_finding(*info[key], others) for key, others in clashes.items()]
 
 
@@ -188,9 +188,10 @@ def _collide(a: GroupUse, b: GroupUse, event: str) -> bool:
     return a.path != b.path
 
 
-def _finding(use: GroupUse, cancel: bool, value: Value, others: dict[str, set[str]]) -> Finding:
+def _finding(use: GroupUse, cancel: bool, value: Value, event: str, others: dict[str, set[str]]) -> Finding:
     listed = "; ".join(f"`{rel}` ({', '.join(sorted(events))})" for rel, events in sorted(others.items()))
-    shown = f" (`{render(value)}`)" if render(value) != use.text and not render(value).startswith("<as written") else ""
+    text = render(value)
+    shown = f" (on {event}: `{text}`)" if text != use.text and not text.startswith("<as written") else ""
     effect = ("with `cancel-in-progress` they cancel each other" if cancel
               else "they wait for each other (a caller and the workflow it calls deadlock)")
     return make(use.rel, use.line, RULE, "error",
