@@ -62,8 +62,9 @@ def blank_strings(expr: str) -> str:
 
 def references(expr: str) -> list[tuple[int, str, str, str]]:
     """``(offset, context, name, text as written)`` for ``needs.x``, ``steps.x``, ``inputs.x``, ``secrets.x``."""
-    return [(m.start(), m.group(1), m.group(2) or m.group(3) or "", expr[m.start():m.end()])
-            for m in _REFERENCE.finditer(blank_strings(expr))]
+    # Matched on the text with strings blanked; names in `needs['x']` are read back from the original.
+    return [(m.start(), m.group(1), m.group(2) or (expr[m.start(3):m.end(3)] if m.group(3) is not None else ""),
+             expr[m.start():m.end()]) for m in _REFERENCE.finditer(blank_strings(expr))]
 
 
 # -- evaluation ---------------------------------------------------------------------------

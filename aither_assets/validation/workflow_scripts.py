@@ -147,13 +147,13 @@ def _working_dir(node: yaml.Node | None, wf: Workflow, repo: Repo, out: list[Fin
 def _missing_scripts(rel: str, text: str, repo: Repo, run: yaml.Node, workdir: str) -> list[Finding]:
     out = []
     seen = set()
-    for word, offset in script_words(scalar(run) or ""):
+    for word, offset, written in script_words(scalar(run) or ""):
         path = _resolve(word, workdir)
         if path is None or path in seen or repo.exists(path):
             continue
         seen.add(path)
         where = f" (resolved as `{path}`)" if path != word else ""
-        out.append(make(rel, line_at(text, run, offset, word), "missing-script", "error",
+        out.append(make(rel, line_at(text, run, offset, written), "missing-script", "error",
                         f"`run:` step calls `{word}`{where}, which does not exist in the repository"))
     return out
 
@@ -167,19 +167,29 @@ def _resolve(word: str, workdir: str) -> str | None:
     return path
 
 
-def script_words(script: str) -> list[tuple[str, int]]:
-    """``(word, offset in the script)`` for each word of a shell script that names a file in the repository."""
+def script_words(script: str) -> list[tuple[str, int, str]]:
+    """``(word, offset, text at offset)`` for each word of a shell script that names a file in the repository.
+
+    The text at the offset is the word itself, or, when quotes made the word differ from what is
+    written (``"./a",`` reads as ``./a,``), the line it starts on: what :func:`line_at` looks for.
+    """
     text = _EXPRESSION.sub(lambda m: "$EXPR" + "\n" * m.group(0).count("\n"), script)  # keep the line count
     text = _URL.sub(" ", text)
     text = _COMMENT.sub(r"\1", text)
+    physical = script.split("\n")
     starts = [0]
-    for physical in script.split("\n"):
-        starts.append(starts[-1] + len(physical) + 1)
+    for row in physical:
+        starts.append(starts[-1] + len(row) + 1)
     found = []
     for first_line, command in _commands(text):
+        first_line = min(first_line, len(physical) - 1)
         for word in _paths_in_command(command):
-            at = script.find(word, starts[min(first_line, len(starts) - 1)])
-            found.append((word, at if at >= 0 else 0))
+            at = script.find(word, starts[first_line])
+            if at >= 0:
+                found.append((word, at, word))
+            else:
+                row = physical[first_line]
+                found.append((word, starts[first_line] + len(row) - len(row.lstrip()), row.strip()))
     return found
 
 
