@@ -98,7 +98,8 @@ def _power(wf: Workflow, job: yaml.Node, default: DefaultPermissions) -> str:
     parts = []
     if writes:
         shown = ", ".join(writes[:4]) + (", ..." if len(writes) > 4 else "")
-        parts.append(f"write permissions ({shown}: {granted.label})")
+        source = f", {granted.label}" if granted.label.startswith("the repository default") else ""
+        parts.append(f"write permissions ({shown}{source})")
     secrets = sorted(_secret_names(job))
     if (scalar(get(job, "secrets")) or "").strip() == "inherit":
         parts.append("every secret (`secrets: inherit`)")
