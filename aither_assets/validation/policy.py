@@ -35,8 +35,8 @@ class Policy:
     block_confidence: str = "high"
     block: frozenset[str] = frozenset()
     warn: frozenset[str] = frozenset()
-    #: repository requests that were not honoured, one line each
-    notes: tuple[str, ...] = field(default=())
+    #: repository requests that were not honoured: (field of the validation section, why)
+    notes: tuple[tuple[str, str], ...] = field(default=())
 
     def classify(self, audit: str, severity: str | None, confidence: str | None) -> Severity:
         sev = SEVERITY_RANK.get((severity or "").lower(), SEVERITY_RANK["medium"])
@@ -57,17 +57,17 @@ def effective_policy(operator: OperatorValidationConfig | None, repo: RepoValida
     confidence = min(operator.block_confidence, repo.block_confidence or operator.block_confidence,
                      key=CONFIDENCE_RANK.get)
     if repo.block_severity and repo.block_severity != severity:
-        notes.append(f"validation.block_severity: `{repo.block_severity}` is laxer than the operator's "
-                     f"`{severity}`: kept `{severity}`")
+        notes.append(("block_severity", f"validation.block_severity: `{repo.block_severity}` is laxer than the "
+                                        f"operator's `{severity}`: kept `{severity}`"))
     if repo.block_confidence and repo.block_confidence != confidence:
-        notes.append(f"validation.block_confidence: `{repo.block_confidence}` is laxer than the operator's "
-                     f"`{confidence}`: kept `{confidence}`")
+        notes.append(("block_confidence", f"validation.block_confidence: `{repo.block_confidence}` is laxer than "
+                                          f"the operator's `{confidence}`: kept `{confidence}`"))
     block = frozenset(operator.block) | frozenset(repo.block)
     allowed = frozenset(repo.warn) & frozenset(operator.repo_may_relax) - frozenset(operator.block)
     refused = sorted(set(repo.warn) - allowed)
     if refused:
-        notes.append(f"validation.warn: {', '.join(refused)} not relaxed: the operator does not allow it "
-                     "(operator config validation.repo_may_relax)")
+        notes.append(("warn", f"validation.warn: {', '.join(refused)} not relaxed: the operator does not allow it "
+                               "(operator config validation.repo_may_relax)"))
     warn = (frozenset(operator.warn) - frozenset(repo.block) - frozenset(operator.block)) | allowed
     return Policy(
         default_permissions=operator.default_permissions or repo.default_permissions or "restricted",

@@ -98,8 +98,8 @@ def validate_repository(
         config, config_findings = _guarded("pipeline config", lambda: check_pipeline_config(repo), (None, []))
         findings += config_findings
         policy = effective_policy(operator, config.validation if config is not None else None)
-        findings += [make(PIPELINE_PATH, config_line(repo, "validation"), "validation-policy", "info", note)
-                     for note in policy.notes]
+        findings += [make(PIPELINE_PATH, config_line(repo, "validation", name), "validation-policy", "info", note)
+                     for name, note in policy.notes]
         findings += _guarded("yaml files", lambda: check_yaml_files(repo), [])
         findings += _guarded("workflows", lambda: check_workflows(repo, policy.default_permissions), [])
         findings += _guarded("dockerfile", lambda: check_dockerfile(repo, config, runner, statuses["hadolint"]), [])
