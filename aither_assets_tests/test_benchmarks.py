@@ -68,6 +68,7 @@ def test_benchmarks_write_well_formed_results(tmp_path):
     assert not Path(e2e["settings"]["data_dir"]).exists()
 
     text = markdown.read_text()
+    assert results["validation"]["workflows"] == 30 and results["validation"]["findings"] == []
     for heading in ("## 1. End-to-end", "## 2. Orchestration overhead", "## 3. Sensor cost", "## 4. Work avoided",
-                    "## 5. Memory"):
+                    "## 5. Memory", "## 6. Validation"):
         assert heading in text
