@@ -38,6 +38,10 @@ _PER_EVENT = frozenset({"github.ref", "github.ref_name", "github.ref_type", "git
                         "github.server_url", "github.api_url", "github.event.repository.name"})
 _PER_RUN = frozenset({"github.run_id", "github.run_number", "github.run_attempt"})
 _MAX_CALL_DEPTH = 4
+#: Workflow instances evaluated per run: a hostile repository can fan calls out exponentially.
+MAX_INSTANCES_PER_RUN = 500
+#: Files named in one finding's message.
+_MAX_LISTED = 6
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,10 @@ def _uses(wf: Workflow, run: _Run, path: tuple[str, ...]) -> list[GroupUse]:
 
 
 def _run_uses(wf: Workflow, run: _Run, workflows: dict[str, Workflow], path: tuple[str, ...],
-              out: list[GroupUse]) -> None:
+              out: list[GroupUse], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
     out += _uses(wf, run, path)
     if len(path) > _MAX_CALL_DEPTH:
         return
@@ -146,7 +153,7 @@ def _run_uses(wf: Workflow, run: _Run, workflows: dict[str, Workflow], path: tup
         known = {k: v for k, v in inputs.items() if v is not UNKNOWN}
         unknown = {k: (Sym(f"unknown input {k} of {path}:{name}", present=False),) for k in inputs if k not in known}
         _run_uses(callee, _Run(run.event, run.root, run.name, {**known, **unknown}), workflows,
-                  (*path, f"{callee.rel}:{name}"), out)
+                  (*path, f"{callee.rel}:{name}"), out, budget)
 
 
 def _declared(callee: Workflow) -> dict[str, yaml.Node]:
@@ -161,31 +168,45 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
             if event == "workflow_call":
                 continue
             uses: list[GroupUse] = []
-            run = _Run(event, wf.rel, workflow_name(wf), {})
-            _run_uses(wf, run, workflows, (wf.rel,), uses)
+            _run_uses(wf, _Run(event, wf.rel, workflow_name(wf), {}), workflows, (wf.rel,), uses,
+                      [MAX_INSTANCES_PER_RUN])
             for use in uses:
                 buckets.setdefault((event, use.value), []).append(use)
     clashes: dict[tuple[str, str, int | None, str], dict[str, set[str]]] = {}
     info: dict[tuple[str, str, int | None, str], tuple[GroupUse, bool, Value, str]] = {}
     for (event, value), uses in buckets.items():
-        for a in uses:
-            for b in uses:
-                if not _collide(a, b, event):
-                    continue
-                key = (a.rel, a.where, a.line, a.text)
-                clashes.setdefault(key, {}).setdefault(b.rel, set()).add(event)
-                _, cancel, shown, shown_event = info.get(key, (a, False, value, event))
-                info[key] = (a, cancel or a.cancel or b.cancel, shown, shown_event)
+        for use, partners in _partners(uses, event):
+            key = (use.rel, use.where, use.line, use.text)
+            for other in partners:
+                clashes.setdefault(key, {}).setdefault(other.rel, set()).add(event)
+            _, cancel, shown, shown_event = info.get(key, (use, False, value, event))
+            info[key] = (use, cancel or use.cancel or any(p.cancel for p in partners), shown, shown_event)
     return [_finding(*info[key], others) for key, others in clashes.items()]
 
 
-def _collide(a: GroupUse, b: GroupUse, event: str) -> bool:
-    if a is b:
-        return False
-    if a.root != b.root:  # two runs of one event
-        return event not in SINGLE_WORKFLOW_EVENTS and a.path != b.path
-    # one run: a workflow and a workflow it calls (or two called ones); not two jobs of one workflow
-    return a.path != b.path
+def _partners(uses: list[GroupUse], event: str) -> list[tuple[GroupUse, list[GroupUse]]]:
+    """Each use with the uses (one per other workflow instance, a few at most) it collides with.
+
+    Uses of one workflow instance (same run, same call path) never collide with each other; two
+    runs collide only for events that start several workflows. Linear in the number of uses.
+    """
+    instances: dict[tuple[str, tuple[str, ...]], GroupUse] = {}
+    for use in uses:
+        instances.setdefault((use.root, use.path), use)
+    if len(instances) < 2:
+        return []
+    single = event in SINGLE_WORKFLOW_EVENTS
+    by_root: dict[str, list[GroupUse]] = {}
+    for (root, _), first in instances.items():
+        by_root.setdefault(root, []).append(first)
+    everyone = list(instances.values())[:_MAX_LISTED + 1]
+    out = []
+    for use in uses:
+        pool = by_root[use.root] if single else everyone
+        partners = [p for p in pool[:_MAX_LISTED + 1] if (p.root, p.path) != (use.root, use.path)][:_MAX_LISTED]
+        if partners:
+            out.append((use, partners))
+    return out
 
 
 def _finding(use: GroupUse, cancel: bool, value: Value, event: str, others: dict[str, set[str]]) -> Finding:

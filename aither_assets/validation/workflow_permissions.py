@@ -60,15 +60,21 @@ def job_grant(wf: Workflow, job: yaml.Node, default: DefaultPermissions) -> Perm
 
 def check_call_permissions(workflows: dict[str, Workflow], default: DefaultPermissions) -> list[Finding]:
     out: list[Finding] = []
+    walked: set[tuple] = set()
     for wf in workflows.values():
         if set(wf.events) - {"workflow_call"}:  # a workflow something triggers directly
             own = workflow_permissions(wf) or repository_default(default)
-            _walk(wf, own, workflows, (wf.rel,), out)
-    return out
+            _walk(wf, own, workflows, (wf.rel,), out, walked)
+    return list(dict.fromkeys(out))
 
 
 def _walk(wf: Workflow, wf_grant: Permissions, workflows: dict[str, Workflow], chain: tuple[str, ...],
-          out: list[Finding]) -> None:
+          out: list[Finding], walked: set[tuple]) -> None:
+    # A workflow walked once with the same grant gives the same findings: fan-out stays linear.
+    key = (wf.rel, tuple(wf_grant.level(s) for s in SCOPES), len(chain) > 1)
+    if key in walked:
+        return
+    walked.add(key)
     for name, (_, job) in wf.jobs.items():
         target = local_workflow_path(scalar(get(job, "uses")) or "")
         callee = workflows.get(target or "")
@@ -80,7 +86,8 @@ def _walk(wf: Workflow, wf_grant: Permissions, workflows: dict[str, Workflow], c
         caller = _Caller(wf.rel, name, grant)
         out.extend(_check_callee(callee, caller))
         callee_grant = workflow_permissions(callee)
-        _walk(callee, lowest(callee_grant, grant) if callee_grant else grant, workflows, (*chain, callee.rel), out)
+        _walk(callee, lowest(callee_grant, grant) if callee_grant else grant, workflows, (*chain, callee.rel), out,
+              walked)
 
 
 def _check_callee(callee: Workflow, caller: _Caller) -> list[Finding]:
