@@ -25,7 +25,7 @@ import yaml
 from aither_assets.validation.expressions import UNKNOWN, Sym, Value, evaluate_template, render
 from aither_assets.validation.findings import Finding, make
 from aither_assets.validation.workflow_model import Workflow, local_workflow_path
-from aither_assets.validation.yamlnodes import get, is_true, items, line, scalar
+from aither_assets.validation.yamlnodes import elements, get, is_true, items, line, scalar
 
 RULE = "shared-concurrency-group"
 #: Events that start one workflow only: two workflows never share one of their runs.
@@ -52,6 +52,7 @@ class _Run:
     root: str
     name: str
     inputs: dict[str, Value]
+    branches: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class GroupUse:
     root: str
     path: tuple[str, ...]  # the run's top workflow, then the calling jobs: one workflow instance in a run
     value: Value
+    #: branches the run's top workflow is filtered to for this event (None: any branch)
+    branches: frozenset[str] | None = None
 
 
 def workflow_name(wf: Workflow) -> str:
@@ -125,7 +128,8 @@ def _uses(wf: Workflow, run: _Run, path: tuple[str, ...]) -> list[GroupUse]:
                 continue
             value = (Sym("as written: " + text),)
         cancel = isinstance(node, yaml.MappingNode) and is_true(get(node, "cancel-in-progress"))
-        out.append(GroupUse(wf.rel, where, text, line(group), cancel, run.root, path, value))  # type: ignore[arg-type]
+        out.append(GroupUse(wf.rel, where, text, line(group), cancel, run.root, path, value,  # type: ignore[arg-type]
+                            run.branches))
     return out
 
 
@@ -152,7 +156,7 @@ def _run_uses(wf: Workflow, run: _Run, workflows: dict[str, Workflow], path: tup
         # An input only the run knows (a matrix value, a job output) makes the callee's groups unknown.
         known = {k: v for k, v in inputs.items() if v is not UNKNOWN}
         unknown = {k: (Sym(f"unknown input {k} of {path}:{name}", present=False),) for k in inputs if k not in known}
-        _run_uses(callee, _Run(run.event, run.root, run.name, {**known, **unknown}), workflows,
+        _run_uses(callee, _Run(run.event, run.root, run.name, {**known, **unknown}, run.branches), workflows,
                   (*path, f"{callee.rel}:{name}"), out, budget)
 
 
@@ -168,8 +172,8 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
             if event == "workflow_call":
                 continue
             uses: list[GroupUse] = []
-            _run_uses(wf, _Run(event, wf.rel, workflow_name(wf), {}), workflows, (wf.rel,), uses,
-                      [MAX_INSTANCES_PER_RUN])
+            run = _Run(event, wf.rel, workflow_name(wf), {}, branch_filter(wf, event))
+            _run_uses(wf, run, workflows, (wf.rel,), uses, [MAX_INSTANCES_PER_RUN])
             for use in uses:
                 buckets.setdefault((event, use.value), []).append(use)
     clashes: dict[tuple[str, str, int | None, str], dict[str, set[str]]] = {}
@@ -184,11 +188,26 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
     return [_finding(*info[key], others) for key, others in clashes.items()]
 
 
+def branch_filter(wf: Workflow, event: str) -> frozenset[str] | None:
+    """The branch names ``on.<event>.branches`` lists; None when any branch may run it (or a glob is used)."""
+    spec = get(wf.on_node, event) if isinstance(wf.on_node, yaml.MappingNode) else None
+    names = [scalar(n) or "" for n in elements(get(spec, "branches"))]
+    if not names or any(not n or any(ch in n for ch in "*?[]!") for n in names):
+        return None
+    return frozenset(names)
+
+
+def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    return a is None or b is None or bool(a & b)
+
+
 def _partners(uses: list[GroupUse], event: str) -> list[tuple[GroupUse, list[GroupUse]]]:
     """Each use with the uses (one per other workflow instance, a few at most) it collides with.
 
     Uses of one workflow instance (same run, same call path) never collide with each other; two
-    runs collide only for events that start several workflows. Linear in the number of uses.
+    runs collide only for events that start several workflows, on a branch both run for (two
+    ``push`` workflows filtered to ``[main]`` and ``[staging]`` never share a push). Linear in the
+    number of uses times the number of distinct branch filters.
     """
     instances: dict[tuple[str, tuple[str, ...]], GroupUse] = {}
     for use in uses:
@@ -199,10 +218,13 @@ def _partners(uses: list[GroupUse], event: str) -> list[tuple[GroupUse, list[Gro
     by_root: dict[str, list[GroupUse]] = {}
     for (root, _), first in instances.items():
         by_root.setdefault(root, []).append(first)
-    everyone = list(instances.values())[:_MAX_LISTED + 1]
+    compatible: dict[frozenset[str] | None, list[GroupUse]] = {}
+    for use in instances.values():
+        if use.branches not in compatible:
+            compatible[use.branches] = [o for o in instances.values() if _overlap(use.branches, o.branches)]
     out = []
     for use in uses:
-        pool = by_root[use.root] if single else everyone
+        pool = by_root[use.root] if single else compatible[use.branches]
         partners = [p for p in pool[:_MAX_LISTED + 1] if (p.root, p.path) != (use.root, use.path)][:_MAX_LISTED]
         if partners:
             out.append((use, partners))

@@ -113,6 +113,20 @@ def test_workflow_dispatch_starts_one_workflow_only(tmp_path):
     assert of_rule(validate(tmp_path), RULE) == []
 
 
+def test_disjoint_branch_filters_never_share_a_run(tmp_path):
+    def on(branches: str) -> str:
+        return f"\n  push:\n    branches: {branches}"
+
+    repo(tmp_path, {".github/workflows/prod.yml": _wf(on("[main]"), "deploy"),
+                    ".github/workflows/staging.yml": _wf(on("[staging]"), "deploy"),
+                    ".github/workflows/any.yml": _wf(on("['*']"), "deploy")})
+    found = of_rule(validate(tmp_path), RULE)
+    # main and staging never run for the same push; `*` matches both (globs are taken as "any branch")
+    assert {f.file: f.message.count("`.github/workflows/") for f in found} == {
+        ".github/workflows/any.yml": 2, ".github/workflows/prod.yml": 1, ".github/workflows/staging.yml": 1}
+    assert "staging.yml" not in next(f.message for f in found if f.file == ".github/workflows/prod.yml")
+
+
 def test_message_says_whether_runs_cancel_or_wait(tmp_path):
     repo(tmp_path, {".github/workflows/a.yml": _wf("push", "g", cancel=False),
                     ".github/workflows/b.yml": _wf("push", "g", cancel=False)})
