@@ -18,6 +18,7 @@ import yaml
 
 from aither_assets.validation.expressions import expressions, references
 from aither_assets.validation.findings import Finding, make
+from aither_assets.validation.repo import Repo
 from aither_assets.validation.workflow_model import Workflow, local_workflow_path
 from aither_assets.validation.workflow_scripts import job_steps
 from aither_assets.validation.yamlnodes import elements, get, items, line_at, scalar
@@ -76,6 +77,39 @@ def check_expressions(wf: Workflow, workflows: dict[str, Workflow]) -> list[Find
                 for node, is_if in _scalars(value, key):
                     visit(node, is_if, needs, name, set(before))
             before |= _step_ids([step])
+    return list(out.values())
+
+
+def check_action_expressions(repo: Repo, rel: str) -> list[Finding]:
+    """``steps.<id>`` and ``inputs.<name>`` in a local composite action (``action.yml``)."""
+    parsed = repo.yaml(rel)
+    if isinstance(parsed, Finding) or not isinstance(parsed.first, yaml.MappingNode):
+        return []
+    doc = parsed.first
+    declared = {name.lower() for name, _, _ in items(get(doc, "inputs"))}
+    steps = job_steps(get(doc, "runs"))
+    out: dict[tuple, Finding] = {}
+
+    def visit(value: yaml.Node | None, key: str, ids: set[str]) -> None:
+        for node, is_if in _scalars(value, key):
+            for offset, context, name, raw in _references(node, is_if):
+                if context == "steps" and name.lower() not in ids:
+                    message = f"`{raw}`: no step before it has `id: {name}`: the value is always empty"
+                    rule = "expression-unknown-step"
+                elif context == "inputs" and name.lower() not in declared:
+                    message = f"`{raw}` is not declared under the action's `inputs:`: the value is always empty"
+                    rule = "expression-unknown-input"
+                else:
+                    continue
+                at = line_at(parsed.text, node, offset, raw)
+                out.setdefault((at, rule, message), make(rel, at, rule, "error", message))
+
+    before: set[str] = set()
+    for step in steps:
+        for key, _, value in items(step):
+            visit(value, key, set(before))
+        before |= _step_ids([step])
+    visit(get(doc, "outputs"), "outputs", before)
     return list(out.values())
 
 

@@ -287,10 +287,6 @@ def local_actions(repo: Repo, workflows: list[Workflow]) -> list[str]:
     return sorted(found)
 
 
-def check_composite_actions(repo: Repo, workflows: list[Workflow]) -> list[Finding]:
-    return [f for rel in local_actions(repo, workflows) for f in check_composite_action(repo, rel)]
-
-
 def check_composite_action(repo: Repo, rel: str) -> list[Finding]:
     """Scripts a composite action's ``run:`` steps call (relative to the workspace, as GitHub runs them)."""
     parsed = repo.yaml(rel)

@@ -41,7 +41,9 @@ def check_workflows(repo: Repo, default_permissions: DefaultPermissions = "restr
         findings += workflow_untrusted.check_untrusted(wf, default_permissions)
     findings += workflow_permissions.check_call_permissions(workflows, default_permissions)
     findings += workflow_concurrency.check_concurrency(workflows)
-    findings += workflow_scripts.check_composite_actions(repo, list(workflows.values()))
+    for action in workflow_scripts.local_actions(repo, list(workflows.values())):
+        findings += workflow_scripts.check_composite_action(repo, action)
+        findings += workflow_expressions.check_action_expressions(repo, action)
     return findings
 
 

@@ -128,3 +128,21 @@ def test_secrets_inherit_and_github_token_are_fine(tmp_path):
         DEPLOY: [("          CLIENT_ID: ${{ secrets.AZURE_CLIENT_ID }}",
                   "          CLIENT_ID: ${{ secrets.AZURE_CLIENT_ID }}\n          GH: ${{ secrets.GITHUB_TOKEN }}")]})
     assert _found(validate(root)) == []
+
+
+# -- composite actions -------------------------------------------------------------------------
+ACTION = ".github/actions/setup-tools/action.yml"
+
+
+def test_composite_action_inputs_and_steps(tmp_path):
+    root = fixture_repo(tmp_path, "orchestrator", {ACTION: [
+        ('run: ./scripts/install-tools.sh "${{ inputs.version }}"',
+         'run: ./scripts/install-tools.sh "${{ inputs.verison }}" "${{ steps.cache.outputs.dir }}"'),
+        ("    - name: Cache folder\n", "    - name: Cache folder\n      id: cache\n"),
+    ]}, add={ACTION.replace("setup-tools", "unused"): "runs:\n  using: composite\n  steps:\n"
+                                                        "    - {run: 'echo ${{ inputs.nothing }}', shell: bash}\n"})
+    found = _found(validate(root))
+    at = line_of(root, ACTION, "inputs.verison")
+    assert where(found) == {(ACTION, at, "expression-unknown-input", "error"),
+                            (ACTION, at, "expression-unknown-step", "error")}  # `cache` comes after it
+
