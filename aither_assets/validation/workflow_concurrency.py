@@ -177,14 +177,15 @@ def check_concurrency(workflows: dict[str, Workflow]) -> list[Finding]:
             for use in uses:
                 buckets.setdefault((event, use.value), []).append(use)
     clashes: dict[tuple[str, str, int | None, str], dict[str, set[str]]] = {}
-    info: dict[tuple[str, str, int | None, str], tuple[GroupUse, bool, Value, str]] = {}
+    info: dict[tuple[str, str, int | None, str], tuple[GroupUse, bool, bool, Value, str]] = {}
     for (event, value), uses in buckets.items():
         for use, partners in _partners(uses, event):
             key = (use.rel, use.where, use.line, use.text)
             for other in partners:
                 clashes.setdefault(key, {}).setdefault(other.rel, set()).add(event)
-            _, cancel, shown, shown_event = info.get(key, (use, False, value, event))
-            info[key] = (use, cancel or use.cancel or any(p.cancel for p in partners), shown, shown_event)
+            _, cancel, nested, shown, shown_event = info.get(key, (use, False, False, value, event))
+            info[key] = (use, cancel or use.cancel or any(p.cancel for p in partners),
+                         nested or any(p.root == use.root for p in partners), shown, shown_event)
     return [_finding(*info[key], others) for key, others in clashes.items()]
 
 
@@ -231,12 +232,17 @@ def _partners(uses: list[GroupUse], event: str) -> list[tuple[GroupUse, list[Gro
     return out
 
 
-def _finding(use: GroupUse, cancel: bool, value: Value, event: str, others: dict[str, set[str]]) -> Finding:
+def _finding(use: GroupUse, cancel: bool, nested: bool, value: Value, event: str,
+             others: dict[str, set[str]]) -> Finding:
     listed = "; ".join(f"`{rel}` ({', '.join(sorted(events))})" for rel, events in sorted(others.items()))
     text = render(value)
     shown = f" (on {event}: `{text}`)" if text != use.text and not text.startswith("<as written") else ""
-    effect = ("with `cancel-in-progress` they cancel each other" if cancel
-              else "they wait for each other (a caller and the workflow it calls deadlock)")
+    if nested:
+        effect = "a caller and a workflow it calls in one group: the run deadlocks or cancels itself"
+    elif cancel:
+        effect = "with `cancel-in-progress` they cancel each other"
+    else:
+        effect = "their runs queue behind each other"
     return make(use.rel, use.line, RULE, "error",
                 f"{use.where} uses concurrency group `{use.text}`{shown}, the same group as {listed} "
                 f"for the same event: {effect}")

@@ -105,6 +105,7 @@ def test_run_id_is_shared_by_a_caller_and_its_callee_only(tmp_path):
     found = of_rule(validate(tmp_path), RULE)
     assert where(found) == {(".github/workflows/ci.yml", 3, RULE, "error"),
                             (".github/workflows/callee.yml", 2, RULE, "error")}
+    assert all("the run deadlocks or cancels itself" in f.message for f in found)
 
 
 def test_workflow_dispatch_starts_one_workflow_only(tmp_path):
@@ -130,7 +131,7 @@ def test_disjoint_branch_filters_never_share_a_run(tmp_path):
 def test_message_says_whether_runs_cancel_or_wait(tmp_path):
     repo(tmp_path, {".github/workflows/a.yml": _wf("push", "g", cancel=False),
                     ".github/workflows/b.yml": _wf("push", "g", cancel=False)})
-    assert all("wait for each other" in f.message for f in of_rule(validate(tmp_path), RULE))
+    assert all("queue behind each other" in f.message for f in of_rule(validate(tmp_path), RULE))
 
 
 # -- the evaluator -------------------------------------------------------------------------
