@@ -39,6 +39,8 @@ def validate(path: Path | None, operator: bool, repo: Path | None, json_path: Pa
         sys.exit(_validate_repo(repo, json_path, config_path))
     if path is None:
         raise click.UsageError("give PATH (a repository or config file) or --repo CHECKOUT")
+    if json_path is not None:
+        raise click.UsageError("--json goes with --repo")
     try:
         if operator:
             load_operator_config(path)

@@ -128,3 +128,4 @@ def test_validate_repo_applies_the_operator_policy(tmp_path):
 def test_validate_repo_usage_errors(tmp_path):
     assert CliRunner().invoke(main, ["validate", "--repo", str(tmp_path), str(tmp_path)]).exit_code == 2
     assert CliRunner().invoke(main, ["validate"]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate", str(tmp_path), "--json", str(tmp_path / "x.json")]).exit_code == 2
