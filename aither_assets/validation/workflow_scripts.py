@@ -35,6 +35,11 @@ _EVAL_E = frozenset({"node", "ruby", "perl"})
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 #: First folders that a workflow usually creates itself (installs, builds) rather than commits.
 GENERATED = frozenset({"node_modules", "dist", "build", "target", "out", ".venv", "venv"})
+_GIT_CLONE_VALUE_OPTIONS = frozenset({"--depth", "-b", "--branch", "-o", "--origin", "--filter", "--reference", "-c",
+                                      "--config", "-j", "--jobs", "-u", "--upload-pack", "--separate-git-dir",
+                                      "--shallow-since", "--shallow-exclude", "--template"})
+#: Commands after which the script's relative paths mean another folder.
+_CHANGES_DIR = frozenset({"cd", "pushd", "popd"})
 #: Shells whose text is split into words here; pwsh, powershell, python, cmd text never is.
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
 _MATRIX_LABEL = re.compile(r"\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
@@ -50,12 +55,50 @@ def check_scripts(wf: Workflow, repo: Repo) -> list[Finding]:
     top_dir = _default_dir(wf.node, wf, repo, out) or "."
     for _, job in wf.jobs.values():
         job_dir = _default_dir(job, wf, repo, out) or top_dir
+        produced: set[str] = set()  # folders earlier steps fill (another checkout, downloaded artifacts)
         for step in job_steps(job):
-            step_dir = _working_dir(get(step, "working-directory"), wf, repo, out) or job_dir
+            folder = _fills(step, repo)
+            if folder == ".":
+                break  # the workspace now holds something else: the rest of the job is not ours to check
+            if folder:
+                produced.add(folder)
+                continue
+            where = get(step, "working-directory")
+            if _under((scalar(where) or "").strip(), produced, repo):
+                continue
+            step_dir = _working_dir(where, wf, repo, out) or job_dir
             run = get(step, "run")
             if scalar(run) and step_dir != "?" and step_shell(wf.node, job, step) in SHELLS:
-                out += _missing_scripts(wf.rel, wf.text, repo, run, step_dir)
+                out += _missing_scripts(wf.rel, wf.text, repo, run, step_dir, produced)
+                produced |= created_folders(scalar(run) or "", step_dir)
+                if "." in produced:
+                    break  # `git clone URL .`: the workspace is another repository now
     return out
+
+
+def _fills(step: yaml.Node, repo: Repo) -> str | None:
+    """The folder a step writes files into that the repository does not hold, ``"."`` for the whole workspace.
+
+    ``actions/checkout`` of another repository (or to a ``path:``) and ``actions/download-artifact``.
+    """
+    uses = (scalar(get(step, "uses")) or "").strip().lower()
+    with_ = get(step, "with")
+    path = (scalar(get(with_, "path")) or "").strip()
+    if uses.startswith("actions/checkout@"):
+        other = (scalar(get(with_, "repository")) or "").strip()
+        if not path and (not other or "github.repository" in other):
+            return None  # this repository, where it is
+    elif not uses.startswith("actions/download-artifact@"):
+        return None
+    if _DYNAMIC.search(path):
+        return None  # somewhere only the run knows (often outside the workspace)
+    norm = repo.normalize(path) if path else "."
+    return norm or None
+
+
+def _under(path: str, produced: set[str], repo: Repo) -> bool:
+    norm = repo.normalize(path) if path else None
+    return bool(norm) and any(norm == p or norm.startswith(p.rstrip("/") + "/") for p in produced)
 
 
 def job_steps(job: yaml.Node | None) -> list[yaml.Node]:
@@ -144,12 +187,13 @@ def _working_dir(node: yaml.Node | None, wf: Workflow, repo: Repo, out: list[Fin
     return norm
 
 
-def _missing_scripts(rel: str, text: str, repo: Repo, run: yaml.Node, workdir: str) -> list[Finding]:
+def _missing_scripts(rel: str, text: str, repo: Repo, run: yaml.Node, workdir: str,
+                     produced: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
     out = []
     seen = set()
     for word, offset, written in script_words(scalar(run) or ""):
         path = _resolve(word, workdir)
-        if path is None or path in seen or repo.exists(path):
+        if path is None or path in seen or repo.exists(path) or _under(path, produced, repo):
             continue
         seen.add(path)
         where = f" (resolved as `{path}`)" if path != word else ""
@@ -173,16 +217,15 @@ def script_words(script: str) -> list[tuple[str, int, str]]:
     The text at the offset is the word itself, or, when quotes made the word differ from what is
     written (``"./a",`` reads as ``./a,``), the line it starts on: what :func:`line_at` looks for.
     """
-    text = _EXPRESSION.sub(lambda m: "$EXPR" + "\n" * m.group(0).count("\n"), script)  # keep the line count
-    text = _URL.sub(" ", text)
-    text = _COMMENT.sub(r"\1", text)
     physical = script.split("\n")
     starts = [0]
     for row in physical:
         starts.append(starts[-1] + len(row) + 1)
     found = []
-    for first_line, command in _commands(text):
+    for first_line, command in _commands(_clean(script)):
         first_line = min(first_line, len(physical) - 1)
+        if _program(command) in _CHANGES_DIR:
+            break  # after `cd`, relative paths mean another folder: stop rather than guess
         for word in _paths_in_command(command):
             at = script.find(word, starts[first_line])
             if at >= 0:
@@ -191,6 +234,48 @@ def script_words(script: str) -> list[tuple[str, int, str]]:
                 row = physical[first_line]
                 found.append((word, starts[first_line] + len(row) - len(row.lstrip()), row.strip()))
     return found
+
+
+def _clean(script: str) -> str:
+    """The script without expressions, URLs and comments, with its line count kept."""
+    text = _EXPRESSION.sub(lambda m: "$EXPR" + "\n" * m.group(0).count("\n"), script)
+    text = _URL.sub(" ", text)
+    return _COMMENT.sub(r"\1", text)
+
+
+def _program(words: list[str]) -> str:
+    index = 0
+    while index < len(words) and (_ASSIGNMENT.match(words[index]) or words[index] in PREFIXES):
+        index += 1
+    return words[index] if index < len(words) else ""
+
+
+def created_folders(script: str, workdir: str) -> set[str]:
+    """Folders a script makes that later steps may use: ``git clone URL [dir]``, ``mkdir [-p] dir``."""
+    made = set()
+    for _, words in _commands(_EXPRESSION.sub("$EXPR", script)):
+        program = _program(words)
+        rest = words[words.index(program) + 1:] if program else []
+        if program == "git" and rest[:1] == ["clone"]:
+            args = _positional(rest[1:], _GIT_CLONE_VALUE_OPTIONS)
+            if args:
+                made.add(args[1] if len(args) > 1 else posixpath.basename(args[0].rstrip("/")).removesuffix(".git"))
+        elif program == "mkdir":
+            made.update(_positional(rest, frozenset({"-m", "--mode"})))
+    return {posixpath.normpath(posixpath.join(workdir, m)) for m in made
+            if m and not _DYNAMIC.search(m) and not posixpath.isabs(m) and "://" not in m}
+
+
+def _positional(args: list[str], takes_value: frozenset[str]) -> list[str]:
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

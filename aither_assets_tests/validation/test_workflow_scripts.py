@@ -105,3 +105,42 @@ def test_step_shell(text, shell):
     top = compose_documents(text)[0]
     job = get(get(top, "jobs"), "j")
     assert step_shell(top, job, get(job, "steps").value[0]) == shell
+
+
+def test_folders_earlier_steps_fill_are_not_reported(tmp_path):
+    repo(tmp_path, {".github/workflows/ci.yml": """\
+        on: push
+        jobs:
+          other-repo:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: acme/docs, path: docs-site}
+              - uses: actions/download-artifact@v4
+                with: {name: binary, path: dist-bin}
+              - run: |
+                  ./docs-site/build.sh
+                  ./dist-bin/uv --version
+                  git clone --depth 1 https://github.com/acme/tools.git
+                  mkdir -p generated/scripts
+              - run: ./tools/run.sh && bash generated/scripts/x.sh
+              - working-directory: docs-site
+                run: ./deploy.sh
+              - run: ./really-missing.sh
+          replaced-workspace:
+            runs-on: ubuntu-latest
+            steps:
+              - run: git clone --depth=1 https://github.com/acme/other.git .
+              - run: bash mongodb-cluster/run.sh
+          after-cd:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  ./gone-before-cd.sh
+                  cd sub && ./elsewhere.sh
+                  ./also-elsewhere.sh
+        """})
+    report = validate(tmp_path)
+    assert where(of_rule(report, RULE)) == {(".github/workflows/ci.yml", 18, RULE, "error"),
+                                            (".github/workflows/ci.yml", 28, RULE, "error")}
+    assert of_rule(report, "missing-working-directory") == []
