@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from aither_assets.validation.expressions import UNKNOWN, Sym, Value, evaluate_template, render
+from aither_assets.validation.expressions import UNKNOWN, Sym, Value, evaluate_template, render, truth
 from aither_assets.validation.findings import Finding, make
 from aither_assets.validation.workflow_model import Workflow, local_workflow_path
 from aither_assets.validation.yamlnodes import elements, get, is_true, items, line, scalar
@@ -127,10 +127,19 @@ def _uses(wf: Workflow, run: _Run, path: tuple[str, ...]) -> list[GroupUse]:
             if any(marker in text for marker in ("github.workflow", "github.run_", "inputs.")):
                 continue
             value = (Sym("as written: " + text),)
-        cancel = isinstance(node, yaml.MappingNode) and is_true(get(node, "cancel-in-progress"))
+        cancel = isinstance(node, yaml.MappingNode) and _cancels(get(node, "cancel-in-progress"), resolve)
         out.append(GroupUse(wf.rel, where, text, line(group), cancel, run.root, path, value,  # type: ignore[arg-type]
                             run.branches))
     return out
+
+
+def _cancels(node: yaml.Node | None, resolve) -> bool:
+    """``cancel-in-progress``, which may be an expression (``${{ github.event_name == 'pull_request' }}``)."""
+    text = (scalar(node) or "").strip()
+    if "${{" not in text:
+        return is_true(node)
+    value = evaluate_template(text, resolve)
+    return value is not UNKNOWN and truth(value) is True  # type: ignore[arg-type]
 
 
 def _run_uses(wf: Workflow, run: _Run, workflows: dict[str, Workflow], path: tuple[str, ...],

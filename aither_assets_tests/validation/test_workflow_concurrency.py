@@ -128,6 +128,19 @@ def test_disjoint_branch_filters_never_share_a_run(tmp_path):
     assert "staging.yml" not in next(f.message for f in found if f.file == ".github/workflows/prod.yml")
 
 
+def test_cancel_in_progress_expression_is_evaluated_per_event(tmp_path):
+    cancel = "${{ github.event_name == 'pull_request' }}"
+    text = f"on: [push, pull_request]\nconcurrency:\n  group: ci-${{{{ github.ref }}}}\n  cancel-in-progress: {cancel}\n" \
+           "jobs:\n  j: {runs-on: ubuntu-latest, steps: [{run: echo}]}\n"
+    repo(tmp_path, {".github/workflows/a.yml": text,
+                    ".github/workflows/b.yml": text.replace("[push, pull_request]", "push"),
+                    ".github/workflows/c.yml": text.replace("[push, pull_request]", "pull_request")})
+    found = {f.file.rsplit("/", 1)[1]: f.message for f in of_rule(validate(tmp_path), RULE)}
+    # b shares only push runs, where cancel-in-progress evaluates to false; c shares pull_request runs
+    assert "queue behind each other" in found["b.yml"]
+    assert "they cancel each other" in found["c.yml"] and "they cancel each other" in found["a.yml"]
+
+
 def test_message_says_whether_runs_cancel_or_wait(tmp_path):
     repo(tmp_path, {".github/workflows/a.yml": _wf("push", "g", cancel=False),
                     ".github/workflows/b.yml": _wf("push", "g", cancel=False)})
