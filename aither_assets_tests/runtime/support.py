@@ -17,7 +17,7 @@ def launcher_instance():
 
 def runtime_workspace(instance):
     origin = LoadableTargetOrigin(executable_path=sys.executable, module_name="aither_assets_tests.runtime.location",
-                                  working_directory=str(Path(__file__).parent.parent))
+                                  working_directory=str(Path(__file__).resolve().parents[2]))
     return in_process_test_workspace(instance, origin)
 
 

@@ -23,7 +23,7 @@ HOSTILE_BRANCH = "feature/<img_src=x_onerror=alert(1)>$(touch_/tmp/aither-pwned)
 
 
 def examples_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "examples"
+    return Path(__file__).resolve().parents[3] / "examples"
 
 
 @dataclass(frozen=True)

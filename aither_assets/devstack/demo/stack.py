@@ -25,7 +25,7 @@ import yaml
 from aither_assets.runtime.procstat import PGRP, is_dead, stat_fields
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TOKEN_ENV = "AITHER_DEMO_GITHUB_TOKEN"
 
 

@@ -16,7 +16,7 @@ from aither_assets.devstack.localgithub.cli import local_github
 
 from .conftest import Api, write_tree
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_cli(*args: str) -> dict:

@@ -31,7 +31,7 @@ from .conftest import OTHER_TOKEN, Api
 from .test_store import HOSTILE
 
 SECRET = "hook-s3cret-value-\u00e9"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
