@@ -1,8 +1,8 @@
 import dagster as dg
 
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import WorkspaceResource
+from aither_assets.runs.partitions import pr_partitions
 from aither_assets.validation.report import blocking, markdown_table, validate_checkout
 
 NO_ERRORS = "no_error_findings"
