@@ -92,6 +92,8 @@ def test_validate_repo_on_the_sample_app_is_clean(tmp_path):
                                 env={"AITHER_CONFIG": ""})
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith("no blocking finding")
+    assert "policy: security findings block at high severity and high confidence; warn only: unpinned-uses" \
+        in result.output
     report = json.loads(out.read_text())
     assert report["ok"] is True and report["counts"]["error"] == 0
     assert report["tools"]["zizmor"].startswith("zizmor")

@@ -169,4 +169,9 @@ def text_table(report: ValidationReport) -> str:
                          for tool, counts in report.counts_by_tool.items()) or "none"
     errors = len(blocking(report))
     verdict = f"{errors} blocking finding(s)" if errors else "no blocking finding"
-    return "\n".join([*lines, "", f"findings per tool: {per_tool}", verdict])
+    p = report.policy
+    policy = (f"policy: security findings block at {p.block_severity} severity and {p.block_confidence} confidence"
+              + (f"; always block: {', '.join(sorted(p.block))}" if p.block else "")
+              + (f"; warn only: {', '.join(sorted(p.warn))}" if p.warn else "")
+              + f"; GITHUB_TOKEN default: {p.default_permissions}")
+    return "\n".join([*lines, "", f"findings per tool: {per_tool}", policy, verdict])
