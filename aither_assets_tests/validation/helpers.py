@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -62,8 +63,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def fixture_repo(tmp_path: Path, name: str, edits: dict[str, list[tuple[str, str]]] | None = None,
                  remove: tuple[str, ...] = (), add: dict[str, str] | None = None) -> Path:
     """A copy of ``fixtures/<name>`` with text replacements (each must match once), files removed or added."""
-    import shutil
-
     root = tmp_path / name
     shutil.copytree(FIXTURES / name, root, symlinks=True)
     for rel, replacements in (edits or {}).items():
