@@ -8,7 +8,7 @@ are timezone-aware: a naive datetime would be read in whatever zone the process 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Iterable
 
@@ -47,6 +47,8 @@ class RingEvent:
         # Refuse a record that would make every later answer subtly wrong.
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError(f"event time must be timezone-aware (got {self.at.isoformat()})")
+        # Kept in UTC: Python orders and subtracts two times of one zone by wall clock, wrong across DST.
+        object.__setattr__(self, "at", self.at.astimezone(timezone.utc))
         if self.kind in RING_KINDS and not self.ring:
             raise ValueError(f"a {self.kind.value} event needs a ring")
         if self.kind in RING_KINDS and not self.digest:

@@ -1,6 +1,7 @@
 """A ring record that would make later answers wrong is refused when it is made."""
 
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -36,3 +37,12 @@ def test_ring_events_keep_one_ring_and_leave_holds_out():
     events = [promo(1, 1, "a", ring="dev"), promo(2, 1, "a", ring="staging"), hold(3, 1, "a"),
               rollback(4, 2, "b", 1, "a", ring="dev")]
     assert [e.at for e in ring_events(events, "dev")] == [at(1), at(4)]
+
+
+def test_times_are_kept_in_utc_so_order_is_real_time_across_dst():
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2026-10-25: 02:30 CEST (00:30 UTC) happens before 02:10 CET (01:10 UTC)
+    first = RingEvent(EventKind.HOLD, 1, None, datetime(2026, 10, 25, 2, 30, fold=0, tzinfo=berlin))
+    second = RingEvent(EventKind.HOLD, 2, None, datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=berlin))
+    assert first.at == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc) and first.at.tzinfo is timezone.utc
+    assert in_order([second, first]) == [first, second]
