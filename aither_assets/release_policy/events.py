@@ -14,7 +14,9 @@ from typing import Iterable
 
 
 class EventKind(str, Enum):
-    PROMOTION = "promotion"  # ``digest`` of ``pr`` went live in ``ring`` (by a person or the policy)
+    # ``digest`` of ``pr`` went live in ``ring`` (by a person or the policy); a deploy that failed its
+    # post-deploy verification is one too, with verified=False, followed by its failure and rollback
+    PROMOTION = "promotion"
     ROLLBACK = "rollback"  # ``ring`` was put back on ``digest``; ``replaced_digest`` was live before
     VERIFICATION_FAILED = "verification_failed"  # smoke checks of ``digest`` in ``ring`` failed
     REVERIFIED = "reverified"  # a periodic re-verification of ``digest`` in ``ring`` passed
