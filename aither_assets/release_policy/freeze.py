@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from aither_assets.release_policy.freeze_config import DAYS, DatedFreeze, FreezeConfig, RecurringFreeze
-from aither_assets.release_policy.permissions import permission_at_least
+from aither_assets.release_policy.permissions import refusal
 
 BREAK_GLASS_PERMISSION = "admin"
 _MAX_CHAIN = 400  # windows followed end to end before we stop (a ring frozen a year ahead is frozen "until at least")
@@ -150,11 +150,8 @@ def check_freeze(config: FreezeConfig, ring: str, instant: datetime, *, rollback
     if not break_glass:
         return FreezeDecision(False, freeze, False,
                               f"{refused}; a break-glass {action} needs --break-glass --reason from a repository admin")
+    refused_break_glass = refusal("break-glass", requester, permission, reason, BREAK_GLASS_PERMISSION)
+    if refused_break_glass:
+        return FreezeDecision(False, freeze, False, f"{refused}; {refused_break_glass}")
     who = requester or "an unknown requester"
-    if not permission_at_least(permission, BREAK_GLASS_PERMISSION):
-        return FreezeDecision(False, freeze, False,
-                              f"{refused}; break-glass by {who} refused: they have {permission or 'no'} permission "
-                              f"on the repository, {BREAK_GLASS_PERMISSION} is needed")
-    if not reason.strip():
-        return FreezeDecision(False, freeze, False, f"{refused}; break-glass needs a reason")
     return FreezeDecision(True, freeze, True, f"break-glass {action} by {who} during a freeze: {freeze.describe()}")

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Iterable
 
 from aither_assets.release_policy.events import EventKind, RingEvent, in_order, short
-from aither_assets.release_policy.permissions import permission_at_least
+from aither_assets.release_policy.permissions import refusal
 
 HOLD_PERMISSION = "write"  # who may hold or release a build: the same people who may promote one
 
@@ -81,20 +81,11 @@ class HoldDecision:
     reason: str  # why it was refused, or what will happen
 
 
-def _writer_with_reason(action: str, requester: str, permission: str | None, reason: str) -> str | None:
-    if not permission_at_least(permission, HOLD_PERMISSION):
-        return (f"{action} by {requester or 'an unknown requester'} refused: they have {permission or 'no'} "
-                f"permission on the repository, {HOLD_PERMISSION} is needed")
-    if not reason.strip():
-        return f"{action} needs a reason"
-    return None
-
-
 def check_unhold(book: HoldBook, pr: int, requester: str, permission: str | None, reason: str) -> HoldDecision:
     """May ``requester`` (whose role GitHub reported as ``permission``) release PR ``pr``'s holds?"""
-    refusal = _writer_with_reason(f"unhold of PR #{pr}", requester, permission, reason)
-    if refusal:
-        return HoldDecision(False, refusal)
+    refused = refusal(f"unhold of PR #{pr}", requester, permission, reason, HOLD_PERMISSION)
+    if refused:
+        return HoldDecision(False, refused)
     holds = book.holds_of(pr=pr)
     if not holds:
         return HoldDecision(False, f"PR #{pr} is not held")
@@ -103,7 +94,7 @@ def check_unhold(book: HoldBook, pr: int, requester: str, permission: str | None
 
 def check_hold(book: HoldBook, pr: int, requester: str, permission: str | None, reason: str) -> HoldDecision:
     """May ``requester`` hold PR ``pr``'s build by hand?"""
-    refusal = _writer_with_reason(f"hold of PR #{pr}", requester, permission, reason)
-    if refusal:
-        return HoldDecision(False, refusal)
+    refused = refusal(f"hold of PR #{pr}", requester, permission, reason, HOLD_PERMISSION)
+    if refused:
+        return HoldDecision(False, refused)
     return HoldDecision(True, f"holds PR #{pr}" + (" (already held)" if book.is_held(pr=pr) else ""))

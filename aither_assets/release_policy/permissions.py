@@ -13,3 +13,13 @@ def permission_at_least(have: str | None, need: str) -> bool:
     """True when role ``have`` is ``need`` or stronger; an unknown or missing role counts as none."""
     rank = {name: i for i, name in enumerate(PERMISSION_ORDER)}
     return rank.get((have or "none").lower(), 0) >= rank[need]
+
+
+def refusal(action: str, requester: str, permission: str | None, reason: str, need: str = "write") -> str | None:
+    """Why ``requester`` may not do ``action`` (too weak a role, or no reason given), or None when they may."""
+    if not permission_at_least(permission, need):
+        return (f"{action} by {requester or 'an unknown requester'} refused: they have {permission or 'no'} "
+                f"permission on the repository, {need} is needed")
+    if not reason.strip():
+        return f"{action} needs a reason"
+    return None

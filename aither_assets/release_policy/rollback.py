@@ -13,6 +13,10 @@ from typing import Iterable
 
 from aither_assets.release_policy.events import EventKind, RingEvent, ring_events, short
 from aither_assets.release_policy.holds import hold_book
+from aither_assets.release_policy.permissions import refusal
+
+ROLLBACK_PERMISSION = "write"  # /rollback and `aither release rollback`: the people who may promote
+AUTO_ROLLBACK_REQUESTER = "policy (automatic rollback)"  # after a failed verification; no person asked
 
 
 class NoRollbackTarget(ValueError):
@@ -101,3 +105,11 @@ def rollback_target(events: Iterable[RingEvent], ring: str, to_pr: int | None = 
             f"nothing else was ever live in {ring}"
         raise NoRollbackTarget(f"no rollback of {ring} to {wanted}: {never}")
     raise NoRollbackTarget(f"no rollback of {ring} to {wanted}: " + "; ".join(refused))
+
+
+def check_rollback_request(ring: str, requester: str, permission: str | None, reason: str) -> str | None:
+    """Why a person's rollback of ``ring`` is refused (role read from GitHub, reason required), or None.
+
+    Soak and approvals do not apply to a rollback (recovery comes first); freezes are check_freeze's.
+    """
+    return refusal(f"rollback of {ring}", requester, permission, reason, ROLLBACK_PERMISSION)

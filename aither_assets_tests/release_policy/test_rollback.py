@@ -2,7 +2,13 @@
 
 import pytest
 
-from aither_assets.release_policy.rollback import NoRollbackTarget, live_record, replay, rollback_target
+from aither_assets.release_policy.rollback import (
+    NoRollbackTarget,
+    check_rollback_request,
+    live_record,
+    replay,
+    rollback_target,
+)
 from aither_assets_tests.release_policy.records import at, digest, failed, hold, promo, reverified, rollback, unhold
 
 
@@ -94,3 +100,12 @@ def test_after_a_rollback_the_next_rollback_goes_further_back():
     assert (live.pr, live.digest, live.since) == (2, digest("b"), at(30))
     # c is held (rolled back from), b is current: a is next
     assert rollback_target(events, "ring-0").digest == digest("a")
+
+
+def test_rollback_request_needs_a_writer_and_a_reason():
+    assert check_rollback_request("ring-0", "carol", "write", "500s after deploy") is None
+    assert check_rollback_request("ring-0", "mallory", "read", "because") == (
+        "rollback of ring-0 by mallory refused: they have read permission on the repository, write is needed")
+    assert check_rollback_request("ring-0", "Dagster UI (unauthenticated)", None, "x").startswith(
+        "rollback of ring-0 by Dagster UI (unauthenticated) refused: they have no permission")
+    assert check_rollback_request("ring-0", "carol", "admin", " ") == "rollback of ring-0 needs a reason"
