@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from aither_assets.release_policy.events import short
+from aither_assets.release_policy.events import as_utc, short
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,9 @@ class ApprovalRecord:
     ring: str
     digest: str  # the digest it approved (named in the comment, or the PR's build at the time)
     at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at, "approval time"))
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Protocol
 
-from aither_assets.release_policy.events import short
+from aither_assets.release_policy.events import as_utc, short
 from aither_assets.release_policy.freeze import ActiveFreeze
 from aither_assets.release_policy.holds import HoldBook
 
 AUTO_REQUESTER = "policy (automatic promotion)"  # recorded as the requester of every automatic promotion
+
+
+class Gate(Protocol):
+    """An unmet gate as issue 14's GateReport lists it (promotion.gates.UnmetGate has this shape)."""
+
+    gate: str  # entry | build | ring_below | soak | approvals | merged
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,11 @@ class Build:
     pr: int
     digest: str
     built_at: datetime  # when the control plane recorded the image
-    unmet_gates: tuple[str, ...] = ()  # "gate: reason", as GateReport lists them
+    unmet_gates: tuple[Gate, ...] = ()
     soak_left: timedelta | None = None  # when soak is the only thing missing, the sensor can wait this long
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "built_at", as_utc(self.built_at, "build time"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,10 @@ class LiveBuild:
     pr: int
     digest: str
     built_at: datetime | None  # None: the record lacks it, so nothing can be shown to be newer
+
+    def __post_init__(self) -> None:
+        if self.built_at is not None:
+            object.__setattr__(self, "built_at", as_utc(self.built_at, "build time"))
 
 
 @dataclass(frozen=True)
@@ -88,8 +102,8 @@ def choose_auto_promotion(ring: str, auto: bool, live: LiveBuild | None, candida
     for build in ordered:
         reason = _why_not(build, live, holds)
         if reason is None and build.unmet_gates:
-            reason = "unmet gates: " + "; ".join(build.unmet_gates)
-            if all(gate.startswith("soak") for gate in build.unmet_gates) and build.soak_left is not None:
+            reason = "unmet gates: " + "; ".join(f"{gate.gate}: {gate.reason}" for gate in build.unmet_gates)
+            if all(gate.gate == "soak" for gate in build.unmet_gates) and build.soak_left is not None:
                 waits.append(build.soak_left)
         if reason is None and chosen is None and blocked is None:
             chosen = build

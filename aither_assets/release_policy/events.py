@@ -47,16 +47,24 @@ class RingEvent:
 
     def __post_init__(self) -> None:
         # Refuse a record that would make every later answer subtly wrong.
-        if self.at.tzinfo is None or self.at.utcoffset() is None:
-            raise ValueError(f"event time must be timezone-aware (got {self.at.isoformat()})")
-        # Kept in UTC: Python orders and subtracts two times of one zone by wall clock, wrong across DST.
-        object.__setattr__(self, "at", self.at.astimezone(timezone.utc))
+        object.__setattr__(self, "at", as_utc(self.at, "event time"))
         if self.kind in RING_KINDS and not self.ring:
             raise ValueError(f"a {self.kind.value} event needs a ring")
         if self.kind in RING_KINDS and not self.digest:
             raise ValueError(f"a {self.kind.value} event needs a digest")
         if self.kind is EventKind.ROLLBACK and (self.replaced_digest is None) != (self.replaced_pr is None):
             raise ValueError("a rollback names both the PR and the digest it replaced, or neither")
+
+
+def as_utc(instant: datetime, what: str = "time") -> datetime:
+    """``instant`` in UTC; a naive one is refused (it would be read in whatever zone the process runs in).
+
+    Kept in UTC because Python orders and subtracts two times of *one* zone by wall clock, which is
+    wrong across a DST change; UTC has none.
+    """
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (got {instant.isoformat()})")
+    return instant.astimezone(timezone.utc)
 
 
 def in_order(events: Iterable[RingEvent]) -> list[RingEvent]:

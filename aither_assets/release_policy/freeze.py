@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from aither_assets.release_policy.events import as_utc
 from aither_assets.release_policy.freeze_config import DAYS, DatedFreeze, FreezeConfig, RecurringFreeze
 from aither_assets.release_policy.permissions import refusal
 
@@ -107,9 +108,7 @@ class ActiveFreeze:
 
 def freeze_at(config: FreezeConfig, ring: str, instant: datetime) -> ActiveFreeze | None:
     """The window freezing ``ring`` at ``instant``, or None when promotions may go in."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"freeze_at needs a timezone-aware instant (got {instant.isoformat()})")
-    instant = instant.astimezone(timezone.utc)
+    instant = as_utc(instant, "the instant asked about")
     active = spans_at(config, ring, instant)
     if not active:
         return None

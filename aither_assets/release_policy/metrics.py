@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
-from aither_assets.release_policy.events import EventKind, RingEvent, ring_events
+from aither_assets.release_policy.events import EventKind, RingEvent, as_utc, ring_events
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def percentile(values: list[timedelta], fraction: float) -> timedelta | None:
 def ring_metrics(events: Iterable[RingEvent], ring: str, start: datetime, end: datetime,
                  first_commit_at: Mapping[int, datetime]) -> RingMetrics:
     """The ring's figures over [start, end); ``first_commit_at`` maps PR -> its first commit's time (GitHub)."""
+    start, end = as_utc(start, "window start"), as_utc(end, "window end")
     if end <= start:
         raise ValueError(f"the metrics window must end after it starts ({start.isoformat()} .. {end.isoformat()})")
     history = ring_events(events, ring)
@@ -89,6 +90,7 @@ def ring_metrics(events: Iterable[RingEvent], ring: str, start: datetime, end: d
         if not start <= live_at < end:
             continue
         committed = first_commit_at.get(pr)
+        committed = as_utc(committed, f"PR #{pr}'s first commit time") if committed is not None else None
         if committed is None or committed > live_at:  # unknown, or a commit date from the future: not guessed
             unknown += 1
         else:

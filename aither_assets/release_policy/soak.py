@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from aither_assets.release_policy.events import EventKind, RingEvent, ring_events
+from aither_assets.release_policy.events import EventKind, RingEvent, as_utc, ring_events
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,11 @@ class Presence:
 
     since: datetime
     until: datetime | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", as_utc(self.since, "since"))
+        if self.until is not None:
+            object.__setattr__(self, "until", as_utc(self.until, "until"))
 
 
 def presence(events: Iterable[RingEvent], ring: str, digest: str) -> Presence | None:
@@ -67,6 +72,7 @@ class Soak:
 
 def soak_status(ring_below: str, stay: Presence | None, required: timedelta, now: datetime) -> Soak:
     """Soak of a candidate whose stay in ``ring_below`` is ``stay`` (from ``presence``), at ``now``."""
+    now = as_utc(now, "now")
     if stay is None:
         return Soak(ring_below, required, False, timedelta(0), max(required, timedelta(0)), None)
     end = stay.until if stay.until is not None else now

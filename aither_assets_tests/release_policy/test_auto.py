@@ -1,6 +1,9 @@
 """Automatic promotion picks the newest eligible build, never a held or older one, one per ring at a time."""
 
+from dataclasses import dataclass
 from datetime import timedelta
+
+import pytest
 
 from aither_assets.release_policy.auto import AUTO_REQUESTER, Build, LiveBuild, choose_auto_promotion
 from aither_assets.release_policy.freeze import freeze_at
@@ -9,12 +12,20 @@ from aither_assets.release_policy.holds import hold_book
 from aither_assets_tests.release_policy.records import at, digest, hold, rollback
 
 NO_HOLDS = hold_book([])
+
+
+@dataclass(frozen=True)
+class Unmet:  # the shape of issue 14's UnmetGate
+    gate: str
+    reason: str
+
 LIVE = LiveBuild(1, digest("a"), at(0))
 
 
 def build(pr: int, name: str, minute: float, *gates: str, soak_left: float | None = None) -> Build:
     left = timedelta(minutes=soak_left) if soak_left is not None else None
-    return Build(pr, digest(name), at(minute), tuple(gates), left)
+    unmet = tuple(Unmet(*gate.split(": ", 1)) for gate in gates)
+    return Build(pr, digest(name), at(minute), unmet, left)
 
 
 def reasons(decision) -> dict[int, str]:
@@ -86,3 +97,14 @@ def test_retry_after_is_the_shortest_soak_of_builds_waiting_only_for_soak():
                   build(4, "d", 30, "soak: 1 min left", "approvals: 0 of 1", soak_left=1)]
     decision = choose_auto_promotion("ring-1", True, LIVE, candidates, NO_HOLDS, None, None)
     assert decision.chosen is None and decision.retry_after == timedelta(minutes=15)
+
+
+def test_build_times_in_other_zones_compare_as_instants():
+    from zoneinfo import ZoneInfo
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2026-10-25 02:30 CEST (00:30 UTC) is before 02:10 CET (01:10 UTC), though its wall clock is later
+    live = LiveBuild(1, digest("a"), at(0).replace(year=2026, month=10, day=25, hour=2, minute=30, tzinfo=berlin))
+    newer = Build(2, digest("b"), at(0).replace(year=2026, month=10, day=25, hour=2, minute=10, fold=1, tzinfo=berlin))
+    assert choose_auto_promotion("dev", True, live, [newer], NO_HOLDS, None, None).chosen == newer
+    with pytest.raises(ValueError, match="build time must be timezone-aware"):
+        Build(3, digest("c"), at(0).replace(tzinfo=None))
