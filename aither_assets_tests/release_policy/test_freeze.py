@@ -154,3 +154,11 @@ def test_rollbacks_go_ahead_during_a_freeze_unless_configured_otherwise():
     assert not refused.allowed and refused.reason.startswith("rollback into production refused")
     assert check_freeze(strict, "production", SATURDAY, rollback=True, break_glass=True, reason="outage",
                         requester="ada", permission="admin").break_glass
+
+
+def test_window_ending_on_its_start_day_before_its_start_time_lasts_almost_a_week():
+    frozen = config(dev={"recurring": [{"name": "week", "time_zone": "UTC", "days": ["mon"], "start": "10:00",
+                                        "end_day": "mon", "end": "09:00"}]})
+    freeze = freeze_at(frozen, "dev", utc(2026, 12, 13, 12, 0))  # Sunday, inside the window from Mon 7th
+    assert (freeze.started, freeze.until) == (utc(2026, 12, 7, 10, 0), utc(2026, 12, 14, 9, 0))
+    assert freeze_at(frozen, "dev", utc(2026, 12, 14, 9, 30)) is None  # the hour between two weeks
