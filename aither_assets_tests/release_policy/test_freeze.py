@@ -162,3 +162,22 @@ def test_window_ending_on_its_start_day_before_its_start_time_lasts_almost_a_wee
     freeze = freeze_at(frozen, "dev", utc(2026, 12, 13, 12, 0))  # Sunday, inside the window from Mon 7th
     assert (freeze.started, freeze.until) == (utc(2026, 12, 7, 10, 0), utc(2026, 12, 14, 9, 0))
     assert freeze_at(frozen, "dev", utc(2026, 12, 14, 9, 30)) is None  # the hour between two weeks
+
+
+@pytest.mark.parametrize(("window", "on_local_clock"), [
+    # the weekend in Berlin: Fri 18:00 -> Mon 08:00 by the wall clock
+    ({"name": "weekend", "time_zone": "Europe/Berlin", "days": ["fri"], "start": "18:00", "end_day": "mon",
+      "end": "08:00"},
+     lambda t: (t.weekday() == 4 and t.hour >= 18) or t.weekday() in (5, 6) or (t.weekday() == 0 and t.hour < 8)),
+    # nights in New York, every day 22:00 -> 06:00: both DST changes (at 02:00) fall inside it
+    ({"name": "nights", "time_zone": "America/New_York", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+      "start": "22:00", "end": "06:00"},
+     lambda t: t.hour >= 22 or t.hour < 6),
+])
+def test_a_year_of_instants_agrees_with_the_wall_clock(window, on_local_clock):
+    frozen = config(dev={"recurring": [window]})
+    zone = ZoneInfo(window["time_zone"])
+    instant, step = utc(2026, 1, 1), timedelta(minutes=97)
+    while instant < utc(2027, 1, 1):
+        assert (freeze_at(frozen, "dev", instant) is not None) == on_local_clock(instant.astimezone(zone)), instant
+        instant += step
