@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Literal
 
 from aither_assets.release_policy.events import EventKind, RingEvent, in_order, short
 from aither_assets.release_policy.permissions import refusal
@@ -29,7 +29,7 @@ class Hold:
     by: str
     reason: str
     ring: str | None  # where it happened (the rollback's ring), if anywhere
-    source: str  # "rollback" or "hold"
+    source: Literal["rollback", "hold"]
 
     def describe(self) -> str:
         what = f"PR #{self.pr} ({short(self.digest)})" if self.digest else f"PR #{self.pr} (every build)"
