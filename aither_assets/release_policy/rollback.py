@@ -17,6 +17,7 @@ from aither_assets.release_policy.permissions import refusal
 
 ROLLBACK_PERMISSION = "write"  # /rollback and `aither release rollback`: the people who may promote
 AUTO_ROLLBACK_REQUESTER = "policy (automatic rollback)"  # after a failed verification; no person asked
+_SHOWN = 5  # refusals named in the error; it stays one readable line on a ring with a long history
 
 
 class NoRollbackTarget(ValueError):
@@ -96,7 +97,7 @@ def rollback_target(events: Iterable[RingEvent], ring: str, to_pr: int | None = 
         elif holds.is_held(pr=pr, digest=digest):
             refused.append(f"{label} is held ({holds.holds_of(pr=pr, digest=digest)[0].reason or 'no reason given'})")
         elif not history.verified.get(digest):
-            refused.append(f"{label} is not verified in {ring} (its last verification there failed)")
+            refused.append(f"{label} is not verified in {ring} (its last verification there did not pass)")
         else:
             return RollbackTarget(ring, pr, digest, at, history.live.pr if history.live else None, current)
     wanted = f"PR #{to_pr}'s build" if to_pr is not None else "a good digest"
@@ -104,7 +105,8 @@ def rollback_target(events: Iterable[RingEvent], ring: str, to_pr: int | None = 
         never = f"PR #{to_pr} was never live in {ring}" if to_pr is not None else \
             f"nothing else was ever live in {ring}"
         raise NoRollbackTarget(f"no rollback of {ring} to {wanted}: {never}")
-    raise NoRollbackTarget(f"no rollback of {ring} to {wanted}: " + "; ".join(refused))
+    shown = refused[:_SHOWN] + ([f"and {len(refused) - _SHOWN} older builds"] if len(refused) > _SHOWN else [])
+    raise NoRollbackTarget(f"no rollback of {ring} to {wanted}: " + "; ".join(shown))
 
 
 def check_rollback_request(ring: str, requester: str, permission: str | None, reason: str) -> str | None:

@@ -61,7 +61,7 @@ def test_nothing_good_is_a_clear_error_naming_each_refusal():
         rollback_target(events, "ring-0")
     assert str(error.value) == (
         "no rollback of ring-0 to a good digest: sha256:cccccccccccc (PR #3) is what ring-0 serves now; "
-        "sha256:bbbbbbbbbbbb (PR #2) is not verified in ring-0 (its last verification there failed); "
+        "sha256:bbbbbbbbbbbb (PR #2) is not verified in ring-0 (its last verification there did not pass); "
         "sha256:aaaaaaaaaaaa (PR #1) is held (leaks memory)")
 
 
@@ -109,3 +109,12 @@ def test_rollback_request_needs_a_writer_and_a_reason():
     assert check_rollback_request("ring-0", "Dagster UI (unauthenticated)", None, "x").startswith(
         "rollback of ring-0 by Dagster UI (unauthenticated) refused: they have no permission")
     assert check_rollback_request("ring-0", "carol", "admin", " ") == "rollback of ring-0 needs a reason"
+
+
+def test_long_history_error_names_the_newest_five_refusals():
+    events = [promo(i * 10, i, chr(ord("a") + i), verified=False) for i in range(8)]
+    with pytest.raises(NoRollbackTarget) as error:
+        rollback_target(events, "ring-0")
+    message = str(error.value)
+    assert message.count("is not verified") == 4 and "(PR #7) is what ring-0 serves now" in message
+    assert message.endswith("; and 3 older builds") and "PR #2" not in message
