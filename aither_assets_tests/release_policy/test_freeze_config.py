@@ -4,7 +4,8 @@ import textwrap
 
 import pytest
 
-from aither_assets.config.errors import ConfigError, parse_yaml_text, validate_model
+from aither_assets.config.errors import ConfigError
+from aither_assets.config.loading import parse_yaml_text, validate_model
 from aither_assets.release_policy.freeze_config import FreezeConfig
 
 
