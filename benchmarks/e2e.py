@@ -56,6 +56,7 @@ from aither_assets.images.base import ensure_base_images
 from aither_assets.localgithub.store import LocalGitHub
 from aither_assets.procstat import is_dead, stat_fields
 from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome, triggered_by
+from aither_assets.sandbox.image import ensure_runner_image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -125,6 +126,7 @@ class E2E:
         check_docker()
         log("base image (cached after the first time) ...")
         base_images = ensure_base_images(["linux/amd64"])
+        ensure_runner_image()  # the pipeline runs suites and linters in sandbox containers of it
         github_url = self.stack.start_local_github(free_port(8765))
         self.registry = self.stack.start_registry(free_port(5000))
         # As aither.demo.run.start does, plus an app name of our own: images and preview containers

@@ -31,7 +31,9 @@ from aither_assets.quality.findings import (
     Severity,
     parse_findings,
 )
-from aither_assets.testing.process import ProcessResult, run_argv
+from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxConfigError
+from aither_assets.sandbox.runner import Sandbox
+from aither_assets.testing.process import ProcessResult, run_argv, run_sandboxed
 from aither_assets.testing.runner import expand_argv
 
 LinterState = Literal["clean", "findings", "error", "timeout"]
@@ -106,8 +108,13 @@ def run_linter(
     env: Mapping[str, str] | None = None,
     path: Sequence[str | os.PathLike[str]] | None = None,
     timeout: float | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[LinterStatus, list[LintFinding]]:
-    """Run one linter; its status and findings (empty when the status is not ok)."""
+    """Run one linter; its status and findings (empty when the status is not ok).
+
+    With ``sandbox`` it runs in a container on a copy of the checkout (``{workspace}`` is the
+    copy, ``{junit}`` a file in it that is brought back), like a test suite.
+    """
     root = Path(root).resolve()
     limit = linter.timeout_seconds if timeout is None else min(timeout, linter.timeout_seconds)
     scratch = Path(tempfile.mkdtemp(prefix=f"aither-lint-{linter.name}-"))
@@ -127,16 +134,36 @@ def run_linter(
             for bad in ("files", "coverage"):
                 if any("{" + bad + "}" in arg for arg in linter.command):
                     raise ValueError(f"{{{bad}}} is not available to linters")
-            argv = expand_argv(linter.command, {"workspace": str(root), "junit": str(report_file)})
+            if sandbox is not None:
+                report_name = f"lint-{linter.name}.report"
+                values = {"workspace": WORKDIR, "junit": f"{RESULTS_DIR}/{report_name}"}
+            else:
+                values = {"workspace": str(root), "junit": str(report_file)}
+            argv = expand_argv(linter.command, values)
         except ValueError as exc:
             return status("error", f"bad linter command: {exc}"), []
         reads_file = any("{junit}" in arg for arg in linter.command)
 
-        proc = run_argv(argv, root, limit, env=env, path=path)
+        findings_root = root
+        if sandbox is not None:
+            try:
+                image = sandbox.image_for(linter.runner_image, f"linters ({linter.name}).runner_image")
+            except SandboxConfigError as exc:
+                return status("error", str(exc)), []
+            proc, files = run_sandboxed(sandbox, argv, root, limit, label=f"lint-{linter.name}", image=image,
+                                        collect=(report_name,), env=env)
+            if report_name in files:
+                report_file.write_bytes(files[report_name])
+            findings_root = Path(WORKDIR)  # the linter saw the copy there: report paths relative to it
+        else:
+            proc = run_argv(argv, root, limit, env=env, path=path)
         if not proc.started:
             return status("error", proc.start_error, proc, argv=argv), []
         if proc.timed_out:
-            return status("timeout", f"linter timed out after {limit:g} s; its process group was killed", proc), []
+            how = "the sandbox container was stopped" if sandbox is not None else "its process group was killed"
+            return status("timeout", f"linter timed out after {limit:g} s; {how}", proc), []
+        if proc.stopped:
+            return status("error", f"linter {proc.stop_reason}: {proc.output_hint()}", proc), []
         if proc.stdout_truncated:
             return status("error", "linter output is too large to read", proc), []
         if reads_file:
@@ -147,7 +174,7 @@ def run_linter(
         else:
             text, label = proc.stdout, "stdout"
         try:
-            findings = parse_findings(linter.format, text, root, linter.name)
+            findings = parse_findings(linter.format, text, findings_root, linter.name)
         except FindingsError as exc:
             return status("error", f"linter exited {proc.exit_code}; its {label} is not {linter.format}: {exc}; "
                                    f"stderr: {proc.stderr_tail[-400:].strip() or '(empty)'}", proc), []
@@ -167,6 +194,7 @@ def run_linters(
     *,
     path: Sequence[str | os.PathLike[str]] | None = None,
     max_workers: int | None = None,
+    sandbox: Sandbox | None = None,
 ) -> QualityReport:
     """Run every linter on the checkout at ``root`` (in parallel) and merge their findings.
 
@@ -180,7 +208,7 @@ def run_linters(
 
     def one(linter: LinterConfig) -> tuple[LinterStatus, list[LintFinding]]:
         try:
-            return run_linter(linter, root, env=env, path=path, timeout=timeout)
+            return run_linter(linter, root, env=env, path=path, timeout=timeout, sandbox=sandbox)
         except cancellation.Cancelled:
             raise  # no report for a cancelled run
         except Exception as exc:  # noqa: BLE001 - one broken linter must not hide the others

@@ -139,6 +139,19 @@ def ensure_runner_image(
     return content_tag
 
 
+def ensure_runner_image_present(tag: str = DEFAULT_RUNNER_IMAGE) -> str:
+    """``tag`` if the engine has it (one inspect), else build it: the cheap check a run makes at its start."""
+    import docker
+
+    api = docker.APIClient(version="auto")
+    try:
+        if _exists(api, tag):
+            return tag
+    finally:
+        api.close()
+    return ensure_runner_image(tag)
+
+
 def _exists(api, tag: str) -> bool:
     import docker
 

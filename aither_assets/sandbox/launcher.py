@@ -127,7 +127,8 @@ def main():
                     stdout=out, stderr=err, start_new_session=True, close_fds=True,
                 )
             except (OSError, ValueError) as exc:
-                status["start_error"] = f"could not start {header['argv'][0]!r}: {getattr(exc, 'strerror', None) or exc}"
+                why = getattr(exc, "strerror", None) or exc
+                status["start_error"] = f"could not start {header['argv'][0]!r}: {why}"
             else:
                 status.update(_wait(proc.pid, started + timeout))
     status["duration_seconds"] = round(time.monotonic() - started, 3)

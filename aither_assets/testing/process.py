@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aither_assets import cancellation
+from aither_assets.sandbox.model import SandboxRequest
+from aither_assets.sandbox.runner import Sandbox
 
 #: System folders appended after the interpreter's folder on ``PATH``.
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -80,6 +82,11 @@ class ProcessResult:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     env_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: Set for sandboxed commands (aither_assets/sandbox): the limit that stopped it and a one-line reason.
+    stopped: str | None = None
+    stop_reason: str | None = None
+    #: A control-plane secret appeared in what the command wrote back (masked; should never happen).
+    secret_found: bool = False
 
     @property
     def started(self) -> bool:
@@ -142,6 +149,47 @@ def _wait_without_reaping(proc: subprocess.Popen, deadline: float) -> bool:
         if remaining <= 0:
             return False
         time.sleep(min(_POLL_SECONDS, remaining))
+
+
+def run_sandboxed(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    root: Path,
+    timeout: float,
+    *,
+    label: str,
+    image: str,
+    network: str = "none",
+    collect: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[ProcessResult, dict[str, bytes]]:
+    """Run ``argv`` in a sandbox container on a copy of ``root``; the result and the collected report files.
+
+    Paths inside the container: the copy is ``model.WORKDIR``, reports go to ``model.RESULTS_DIR``
+    (``collect`` names the files there to bring back).
+    """
+    argv = tuple(str(a) for a in argv)
+    if not argv:
+        return ProcessResult(argv, None, False, 0.0, start_error="empty command"), {}
+    request = SandboxRequest(argv=argv, image=image, timeout=timeout, label=label,
+                             env=tuple((str(k), str(v)) for k, v in (env or {}).items()),
+                             network=network, collect=tuple(collect))  # type: ignore[arg-type]
+    result = sandbox.run(request, root)
+    return ProcessResult(
+        argv=argv,
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        duration_seconds=result.duration_seconds,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        start_error=result.start_error,
+        stdout_truncated=result.stdout_truncated,
+        stderr_truncated=result.stderr_truncated,
+        env_keys=tuple(sorted(request.environment())),
+        stopped=result.stopped,
+        stop_reason=result.reason,
+        secret_found=result.secret_found,
+    ), result.files
 
 
 def run_argv(

@@ -6,7 +6,7 @@ from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.paths import head_dir
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.partitions import pr_partitions
-from aither_assets.defs.resources import AitherConfig, WorkspaceResource
+from aither_assets.defs.resources import AitherConfig, SandboxResource, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
 from aither_assets.testing.markdown import coverage_gaps, failures_table, suites_table
 from aither_assets.testing.runner import SuiteResult, run_suites
@@ -33,7 +33,8 @@ ALL_PASSED = "all_tests_passed"
     # Right after validation when steps take turns: the longest step, and the deploy waits for it.
     op_tags={"dagster/priority": "10"},
 )
-def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig):
+def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig,
+                sandbox: SandboxResource):
     """One step for all three kinds, so every suite shares one pool of workers (one per core)."""
     if skip_unless_planned(context, pr, "tests"):
         return
@@ -42,7 +43,7 @@ def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: Workspac
     wanted = {TEST_ASSETS[key.path[-1]] for key in context.selected_asset_keys}
     suites = [s for s in plan.suites if s.kind in wanted]
     out_dir = head_dir(aither_config.operator, pr, "test-reports")
-    results = run_suites(suites, root, out_dir, max_workers=os.cpu_count())
+    results = run_suites(suites, root, out_dir, max_workers=os.cpu_count(), sandbox=sandbox.get())
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path[-1]):
         kind = TEST_ASSETS[key.path[-1]]
         mine = [r for r in results if r.kind == kind]
