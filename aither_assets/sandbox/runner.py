@@ -177,6 +177,7 @@ class Sandbox:
             nano_cpus=int(limits.cpus * 1e9),
             pids_limit=limits.pids,
             ipc_mode="private",
+            shm_size=f"{limits.tmp_mb}m",  # /dev/shm is one more writable tmpfs: as small as /tmp
             log_config=docker.types.LogConfig(type="json-file", config={"max-size": "64m", "max-file": "1"}),
         )
         label = _SAFE.sub("-", request.label.lower())[:40].strip("-") or "cmd"

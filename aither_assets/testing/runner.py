@@ -211,8 +211,9 @@ def run_suite(
     try:
         report = parse_report(junit, suite.files)
     except ReportError as exc:
-        return _result(suite, "error", f"suite exited {code} with an unreadable report: {exc}", proc,
-                       junit_path=str(junit))
+        stopped = f"{proc.stop_reason}; " if proc.stopped else ""
+        return _result(suite, "error", f"{stopped}suite exited {code} with an unreadable report: {exc}: {hint}",
+                       proc, junit_path=str(junit))
 
     notes: list[str] = [proc.stop_reason] if proc.stopped and proc.stop_reason else []
     if proc.secret_found:
