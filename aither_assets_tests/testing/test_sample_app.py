@@ -10,8 +10,8 @@ import pytest
 
 from aither_assets.config.operator import SandboxConfig
 from aither_assets.config.pipeline import load_pipeline_config
-from aither_assets.testing.markdown import failures_table, suites_table
 from aither_assets.sandbox.runner import Sandbox
+from aither_assets.testing.markdown import failures_table, suites_table
 from aither_assets.testing.runner import run_suites
 from aither_assets.testing.suites import plan_suites
 
