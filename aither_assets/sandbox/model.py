@@ -10,6 +10,9 @@ from aither_assets.config.operator import SandboxConfig
 #: Why the sandbox stopped a command, most specific first when several apply.
 StopReason = Literal["oom", "pids", "disk", "timeout"]
 STOP_ORDER: tuple[StopReason, ...] = ("oom", "pids", "disk", "timeout")
+#: Short words for a status line (GitHub allows 140 characters); the suite's message has the figures.
+STOP_LABELS: dict[str, str] = {"oom": "out of memory", "pids": "process limit reached", "disk": "disk full",
+                               "timeout": "timed out"}
 #: ``none``: loopback only. ``isolated``: an internal bridge network with no address of the host
 #: on it, no route off it and no traffic between containers (see aither_assets/sandbox/runner.py).
 NetworkMode = Literal["none", "isolated"]

@@ -8,6 +8,7 @@ from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import AitherConfig, SandboxResource, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
+from aither_assets.sandbox.model import STOP_LABELS
 from aither_assets.testing.markdown import coverage_gaps, failures_table, suites_table
 from aither_assets.testing.runner import SuiteResult, run_suites
 from aither_assets.testing.suites import plan_suites
@@ -81,13 +82,18 @@ def suite_metadata(pr: dict, results: list[SuiteResult], plan) -> dict:
 def check_result(key: dg.AssetKey, results: list[SuiteResult]) -> dg.AssetCheckResult:
     bad = [r for r in results if r.status not in ("passed", "empty")]
     failing = [f"{r.name}: {test}" for r in results for test, _ in r.failures()]
-    problems = [f"{r.name}: {r.status}" + (f" ({r.message})" if r.message else "") for r in bad if not r.failures()]
+    problems = [f"{r.name}: {r.status}" + (f" ({r.message})" if r.message else "")
+                for r in bad if not r.failures() or r.stopped]
+    # A suite the sandbox stopped (out of memory, processes, disk, time) says so first, in few words.
+    stopped = [f"{r.name}: {STOP_LABELS.get(r.stopped, r.stopped)}" for r in results if r.stopped]
+    lead = f"stopped by the sandbox: {'; '.join(stopped)}; " if stopped else ""
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=ALL_PASSED,
         passed=not bad,
         metadata={"failing_tests": dg.MetadataValue.json(failing[:100]),
-                  "suite_problems": dg.MetadataValue.json(problems)},
+                  "suite_problems": dg.MetadataValue.json(problems),
+                  "stopped_suites": dg.MetadataValue.json(stopped)},
         description=("all passed" if not bad
-                     else f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
+                     else lead + f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
     )
