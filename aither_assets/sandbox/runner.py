@@ -139,6 +139,9 @@ class Sandbox:
                 cid = self._create(api, request)
                 sock = api.attach_socket(cid, params={"stdin": 1, "stream": 1})
                 api.start(cid)
+            except docker.errors.ImageNotFound:
+                return self._failed(request, started, f"runner image {request.image!r} is not on the Docker engine "
+                                    "(the default one is built by: python -m aither_assets.sandbox.image)")
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
                 return self._failed(request, started, f"the sandbox could not start: {_api_error(exc)}")
             self._send(sock, protocol.header(request), tree)

@@ -95,3 +95,16 @@ def test_the_sweep_removes_containers_of_runs_that_are_over(runner_image):
             except docker.errors.NotFound:
                 pass
         api.close()
+
+
+def test_a_listed_image_the_engine_lacks_is_a_clear_error(runner_image, tmp_path):
+    from aither_assets.config.operator import DEFAULT_RUNNER_IMAGE, SandboxConfig
+    from aither_assets.sandbox.runner import Sandbox
+
+    root = write_tree(tmp_path / "repo", {"pytest.ini": PYTEST_INI, "tests/test_a.py": "def test_a():\n    pass\n"})
+    config = SandboxConfig(runner_images=(DEFAULT_RUNNER_IMAGE, "aither/no-such-runner:0"))
+    with Sandbox(config, "test-missing-image") as box:
+        suite = Suite("unit", "0000-0099", ("tests/test_a.py",), PYTEST, 30, "aither/no-such-runner:0")
+        result = run_suite(suite, root, tmp_path / "out", sandbox=box)
+    assert result.status == "error"
+    assert result.message.startswith("runner image 'aither/no-such-runner:0' is not on the Docker engine")
