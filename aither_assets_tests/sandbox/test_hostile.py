@@ -141,16 +141,18 @@ def bridge_gateway() -> str:
 
 
 NETWORK_ATTACK = textwrap.dedent("""
-    import http.server, json, threading, urllib.request
+    import concurrent.futures, http.server, json, threading, urllib.request
+
+    def attempt(url):
+        try:
+            return "REACHED " + urllib.request.urlopen(url, timeout=1.5).read(50).decode()
+        except OSError as exc:
+            return type(exc).__name__ + ": " + str(getattr(exc, "reason", exc))[:60]
 
     def test_reach_the_control_plane():
         targets = json.load(open("targets.json"))
-        got = {}
-        for url in targets:
-            try:
-                got[url] = "REACHED " + urllib.request.urlopen(url, timeout=1.5).read(50).decode()
-            except OSError as exc:
-                got[url] = type(exc).__name__ + ": " + str(getattr(exc, "reason", exc))[:60]
+        with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
+            got = dict(zip(targets, pool.map(attempt, targets)))
         # loopback inside the container works: an integration suite can start its service and call it
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -169,7 +171,7 @@ def test_the_control_plane_cannot_be_reached(sandbox, tmp_path, control_token, n
     try:
         (loop, loop_port), (gw, gw_port), (anyaddr, any_port) = servers
         targets = [f"http://127.0.0.1:{loop_port}/", f"http://{gateway}:{gw_port}/", f"http://{gateway}:{any_port}/",
-                   "http://172.18.0.1:%d/" % any_port, "http://host.docker.internal:%d/" % any_port]
+                   f"http://172.18.0.1:{any_port}/"]  # the isolated network's would-be gateway
         # the servers answer from here (so "unreachable" below is the sandbox's doing)
         with socket.create_connection((gateway, gw_port), timeout=2):
             pass
