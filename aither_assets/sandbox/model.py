@@ -68,7 +68,7 @@ class SandboxRequest:
     network: NetworkMode = "none"
     collect: tuple[str, ...] = ()
     max_output_bytes: int = 8 * 1024 * 1024
-    max_result_bytes: int = 32 * 1024 * 1024
+    max_result_bytes: int = 16 * 1024 * 1024  # with both outputs, the base64 report stays under the 64m log cap
 
     def environment(self) -> dict[str, str]:
         return {**BASE_ENV, **dict(self.env)}
