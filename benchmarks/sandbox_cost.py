@@ -2,7 +2,7 @@
 
 The same commands, alternating, in the sandbox (``aither_assets.sandbox.runner.Sandbox``: a
 container created, the tree handed over, run, report read back, container removed) and on
-the host (``aither_assets.testing.process.run_argv``, how the plain script and a developer
+the host (``aither_assets.runtime.prcommand.run_argv``, how the plain script and a developer
 run them). Three commands:
 
 * ``python -c pass``: nothing but the interpreter, so the difference is the container's cost;
@@ -33,12 +33,12 @@ from common import loadavg, stats  # noqa: E402
 
 from aither_assets.config.operator import SandboxConfig  # noqa: E402
 from aither_assets.config.pipeline import load_pipeline_config  # noqa: E402
+from aither_assets.runtime.prcommand import run_argv  # noqa: E402
 from aither_assets.sandbox.image import ensure_runner_image  # noqa: E402
 from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxRequest  # noqa: E402
 from aither_assets.sandbox.runner import Sandbox  # noqa: E402
-from aither_assets.testing.process import run_argv  # noqa: E402
-from aither_assets.testing.runner import expand_argv  # noqa: E402
-from aither_assets.testing.suites import plan_suites  # noqa: E402
+from aither_assets.suites.plan import plan_suites  # noqa: E402
+from aither_assets.suites.runner import expand_argv  # noqa: E402
 
 SAMPLE = ROOT / "examples" / "sample-app"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "*.xml")

@@ -1,6 +1,6 @@
 """Run the repo's linters on a checkout and collect their findings (the ``quality_report``).
 
-Each linter's command runs like a test suite (``aither_assets.testing.process.run_argv``:
+Each linter's command runs like a test suite (``aither_assets.runtime.prcommand.run_command``, in a sandbox:
 argv only, minimal environment, timeout, process-group kill), with ``cwd`` the checkout.
 Placeholders: ``{workspace}`` is the checkout; ``{junit}`` is a file the linter writes its
 report to (then that file is read instead of stdout, whatever the format). ``{files}``
@@ -18,11 +18,10 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from aither_assets import cancellation
 from aither_assets.config.pipeline import LinterConfig
 from aither_assets.quality.findings import (
     SEVERITIES,
@@ -31,10 +30,11 @@ from aither_assets.quality.findings import (
     Severity,
     parse_findings,
 )
+from aither_assets.runtime import cancellation
+from aither_assets.runtime.prcommand import CommandRequest, CommandResult, run_command
 from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxConfigError
 from aither_assets.sandbox.runner import Sandbox
-from aither_assets.testing.process import ProcessResult, run_argv, run_sandboxed
-from aither_assets.testing.runner import expand_argv
+from aither_assets.suites.runner import expand_argv
 
 LinterState = Literal["clean", "findings", "error", "timeout"]
 _OK_STATES = ("clean", "findings")
@@ -119,7 +119,7 @@ def run_linter(
     limit = linter.timeout_seconds if timeout is None else min(timeout, linter.timeout_seconds)
     scratch = Path(tempfile.mkdtemp(prefix=f"aither-lint-{linter.name}-"))
 
-    def status(state: LinterState, message: str | None, proc: ProcessResult | None = None,
+    def status(state: LinterState, message: str | None, proc: CommandResult | None = None,
                count: int | None = None, argv: Sequence[str] = ()) -> LinterStatus:
         return LinterStatus(
             name=linter.name, format=linter.format, status=state,
@@ -145,18 +145,18 @@ def run_linter(
         reads_file = any("{junit}" in arg for arg in linter.command)
 
         findings_root = root
+        request = CommandRequest(tuple(argv), root, limit, dict(env or {}),
+                                 None if path is None else tuple(str(p) for p in path), label=f"lint-{linter.name}")
         if sandbox is not None:
             try:
                 image = sandbox.image_for(linter.runner_image, f"linters ({linter.name}).runner_image")
             except SandboxConfigError as exc:
                 return status("error", str(exc)), []
-            proc, files = run_sandboxed(sandbox, argv, root, limit, label=f"lint-{linter.name}", image=image,
-                                        collect=(report_name,), env=env)
-            if report_name in files:
-                report_file.write_bytes(files[report_name])
+            request = replace(request, image=image, collect=(report_name,))
             findings_root = Path(WORKDIR)  # the linter saw the copy there: report paths relative to it
-        else:
-            proc = run_argv(argv, root, limit, env=env, path=path)
+        proc = run_command(request, sandbox)
+        if sandbox is not None and report_name in proc.files:
+            report_file.write_bytes(proc.files[report_name])
         if not proc.started:
             return status("error", proc.start_error, proc, argv=argv), []
         if proc.timed_out:
@@ -199,7 +199,7 @@ def run_linters(
     """Run every linter on the checkout at ``root`` (in parallel) and merge their findings.
 
     ``timeout`` caps each linter's own ``timeout_seconds``; ``env`` and ``path`` work as
-    for test suites (``aither_assets.testing.runner.run_suites``).
+    for test suites (``aither_assets.suites.runner.run_suites``).
     """
     report = QualityReport()
     if not linters:

@@ -1,6 +1,6 @@
 """The default runner image for sandboxed PR commands, built locally from Debian packages.
 
-``FROM`` the local Python base image (``aither_assets.images.base``: Debian bookworm packages,
+``FROM`` the local Python base image (``aither_assets.devstack.baseimage``: Debian bookworm packages,
 no registry), plus pytest and its dependencies unpacked from their ``.deb`` files, the ruff
 binary that ships in our own venv (a wheel from PyPI: the linter step's tool, so the image
 runs the same ruff version as the plain script), ``python`` as a name for ``python3``, and
@@ -21,10 +21,10 @@ import tempfile
 from pathlib import Path
 
 from aither_assets.config.operator import DEFAULT_RUNNER_IMAGE
-from aither_assets.gitcmd import file_lock
-from aither_assets.images import base
+from aither_assets.devstack import baseimage as base
+from aither_assets.runtime.gitcmd import file_lock
 from aither_assets.sandbox import launcher
-from aither_assets.tools import tool_path
+from aither_assets.validation.tools import tool_path
 
 #: Debian packages added to the base image: pytest (Depends resolved by hand, first alternatives
 #: that Python 3.11 does not already provide) and libgcc-s1, which the ruff binary links.

@@ -34,8 +34,8 @@ from pathlib import Path
 import docker
 import requests.exceptions
 
-from aither_assets import cancellation
 from aither_assets.config.operator import SandboxConfig
+from aither_assets.runtime import cancellation
 from aither_assets.sandbox import protocol
 from aither_assets.sandbox.image import LAUNCHER_PATH, SANDBOX_UID
 from aither_assets.sandbox.model import (

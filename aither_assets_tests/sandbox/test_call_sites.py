@@ -13,10 +13,10 @@ from aither_assets.config.pipeline import LinterConfig
 from aither_assets.quality.linters import run_linters
 from aither_assets.sandbox.runner import CREATED_LABEL, LABEL, RUN_LABEL
 from aither_assets.sandbox.sweep import sweep
-from aither_assets.testing.runner import run_suite
-from aither_assets.testing.suites import Suite
+from aither_assets.suites.plan import Suite
+from aither_assets.suites.runner import run_suite
 
-from ..testing.helpers import PYTEST_INI, copy_sample, write_tree
+from ..suites.helpers import PYTEST_INI, copy_sample, write_tree
 from .conftest import leftovers
 from .test_hostile import PYTEST
 

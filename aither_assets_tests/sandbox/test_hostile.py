@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from aither_assets.testing.runner import SuiteResult, run_suite
-from aither_assets.testing.suites import Suite
+from aither_assets.suites.plan import Suite
+from aither_assets.suites.runner import SuiteResult, run_suite
 
-from ..testing.helpers import PYTEST_INI, write_tree
+from ..suites.helpers import PYTEST_INI, write_tree
 from .conftest import leftovers
 
 pytestmark = pytest.mark.docker

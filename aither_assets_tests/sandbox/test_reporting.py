@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-
 from aither_assets.defs.testing.assets import check_result
-from aither_assets.testing.markdown import suites_table
-from aither_assets.testing.runner import SuiteResult
+
+from aither_assets.suites.markdown import suites_table
+from aither_assets.suites.runner import SuiteResult
 
 
 def _result(name: str, status: str, stopped: str | None, message: str | None) -> SuiteResult:
