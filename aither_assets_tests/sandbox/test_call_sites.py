@@ -8,9 +8,9 @@ import time
 import docker
 import pytest
 
-from aither_assets import cancellation
 from aither_assets.config.pipeline import LinterConfig
 from aither_assets.quality.linters import run_linters
+from aither_assets.runtime import cancellation
 from aither_assets.sandbox.runner import CREATED_LABEL, LABEL, RUN_LABEL
 from aither_assets.sandbox.sweep import sweep
 from aither_assets.suites.plan import Suite

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dagster as dg
-from aither_assets.defs.testing.assets import check_result
 
+from aither_assets.defs.suites.assets import check_result
 from aither_assets.suites.markdown import suites_table
 from aither_assets.suites.runner import SuiteResult
 
