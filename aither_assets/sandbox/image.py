@@ -134,6 +134,7 @@ def ensure_runner_image(
                 _build(api, content_tag, base_tag, debs, ruff, digest)
             repo, _, name = tag.rpartition(":")
             api.tag(content_tag, repo, name, force=True)
+            _drop_older(api, repository, content_tag)
         finally:
             api.close()
     return content_tag
@@ -150,6 +151,19 @@ def ensure_runner_image_present(tag: str = DEFAULT_RUNNER_IMAGE) -> str:
     finally:
         api.close()
     return ensure_runner_image(tag)
+
+
+def _drop_older(api, repository: str, keep: str) -> None:
+    """Untag earlier content tags of this recipe (best effort: an image a container still uses stays)."""
+    import docker
+
+    for image in api.images(name=repository):
+        for old in image.get("RepoTags") or []:
+            if old != keep and old.startswith(f"{repository}:c-"):
+                try:
+                    api.remove_image(old)
+                except docker.errors.APIError:
+                    pass
 
 
 def _exists(api, tag: str) -> bool:
