@@ -32,4 +32,4 @@ def test_render_has_the_validation_section():
     text = "\n".join(run_all._validation({"workflows": 30, "seconds": {"median": 0.5, "min": 0.4, "max": 0.6, "n": 3},
                                           "first_round_seconds": 0.7, "files_checked": 32, "findings": [],
                                           "target_seconds": 2.0}))
-    assert "## 6. Validation" in text and "0.500 s (0.400 to 0.600)" in text and "32 / 0" in text
+    assert "## 7. Validation" in text and "0.500 s (0.400 to 0.600)" in text and "32 / 0" in text
