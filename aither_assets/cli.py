@@ -53,6 +53,7 @@ def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_por
     from aither_assets.demo.run import run_interactive, run_once
     from aither_assets.demo.run import teardown as remove_previews
     from aither_assets.demo.stack import StackError, check_docker, stop_on_sigterm
+    from aither_assets.images.base import BaseImageError
 
     data_dir = data_dir.resolve()
     if teardown:
@@ -69,7 +70,7 @@ def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_por
         if once:
             sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))
         run_interactive(data_dir, reset, ui_port)
-    except StackError as exc:
+    except (StackError, BaseImageError) as exc:  # what the user must fix, said without a traceback
         raise click.ClickException(str(exc)) from None
 
 
