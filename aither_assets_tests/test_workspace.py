@@ -79,7 +79,8 @@ def test_extract_checked_unpacks_what_the_data_filter_unpacks(tmp_path):
                               ("app/link", tarfile.SYMTYPE, "data.txt", 0o777),
                               ("copy.txt", tarfile.LNKTYPE, "app/data.txt", 0o644)])
     trees = {}
-    for how in ("fallback", "filter"):
+    # Where Python has the filter (3.11.4+), both must agree; elsewhere the fallback alone is checked.
+    for how in ("fallback", "filter") if hasattr(tarfile, "data_filter") else ("fallback",):
         dest = tmp_path / how
         dest.mkdir()
         with tarfile.open(archive) as tar:
@@ -89,7 +90,7 @@ def test_extract_checked_unpacks_what_the_data_filter_unpacks(tmp_path):
                       for p in sorted(dest.rglob("*"))}
     assert trees["fallback"]["app/run.sh"] == (False, "0o755", "#!/bin/sh\n")
     assert trees["fallback"]["app/link"][0] is True and trees["fallback"]["app/link"][2] == "x"
-    assert trees["fallback"] == trees["filter"]
+    assert trees["fallback"] == trees.get("filter", trees["fallback"])
 
 
 @pytest.mark.parametrize("members, word", [
