@@ -25,13 +25,14 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run(*, path_first: Path | None = None, prefix: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
+def run(*, path_first: Path | None = None, prefix: tuple[str, ...] = (), script: Path = SCRIPT,
+        **env: str) -> subprocess.CompletedProcess:
     environ = _env(**env)
     if path_first is not None:
         environ["PATH"] = f"{path_first}:{environ['PATH']}"
-    argv = [*prefix, "bash", str(SCRIPT)]
+    argv = [*prefix, "bash", str(script)]
     if prefix:  # setpriv resets nothing of the environment, but PATH must survive it
-        argv = [*prefix, "env", f"PATH={environ['PATH']}", "bash", str(SCRIPT)]
+        argv = [*prefix, "env", f"PATH={environ['PATH']}", "bash", str(script)]
     return subprocess.run(argv, capture_output=True, text=True, env=environ, timeout=600, check=False)
 
 
@@ -64,9 +65,11 @@ def set_up_machine() -> None:
 
 @pytest.fixture
 def open_tmp() -> Iterator[Path]:
-    """A folder ``nobody`` can read (pytest's tmp_path sits under a root-only folder)."""
+    """A folder ``nobody`` can read, with a copy of the script (pytest's tmp_path, and a checkout
+    under /root, sit in root-only folders)."""
     with tempfile.TemporaryDirectory(prefix="aither-bootstrap-test-") as folder:
         Path(folder).chmod(0o755)
+        shutil.copy(SCRIPT, Path(folder) / "bootstrap")
         yield Path(folder)
 
 
@@ -107,10 +110,11 @@ def test_not_root_with_a_missing_package_prints_the_command_to_run(open_tmp: Pat
     log = open_tmp / "calls.log"
     fake = recorders(open_tmp / "bin", log, ("apt-get", "dockerd"))
     missing_dpkg(fake, "chromium")
-    result = run(path_first=fake, prefix=prefix)
+    script = open_tmp / "bootstrap"
+    result = run(path_first=fake, prefix=prefix, script=script)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines == [f"bootstrap: missing Debian packages: chromium: run `sudo {SCRIPT}` (it needs root), "
+    assert lines == [f"bootstrap: missing Debian packages: chromium: run `sudo {script}` (it needs root), "
                      "then try again"], result.stderr
     assert "Traceback" not in result.stderr and not log.exists()
 
@@ -119,17 +123,18 @@ def test_not_root_without_a_docker_engine_says_what_to_do(open_tmp: Path) -> Non
     set_up_machine()
     prefix = unprivileged()
     # No engine where the client looks: DOCKER_HOST names a socket nobody listens on.
-    result = run(prefix=prefix, DOCKER_HOST=f"unix://{open_tmp}/none.sock")
+    script = open_tmp / "bootstrap"
+    result = run(prefix=prefix, script=script, DOCKER_HOST=f"unix://{open_tmp}/none.sock")
     assert result.returncode == 1
-    assert result.stderr == f"bootstrap: no Docker engine answers: run `sudo {SCRIPT}` (it needs root), then try again\n"
+    assert result.stderr == f"bootstrap: no Docker engine answers: run `sudo {script}` (it needs root), then try again\n"
 
 
-def test_not_root_and_not_allowed_on_the_engine_socket_names_the_docker_group() -> None:
+def test_not_root_and_not_allowed_on_the_engine_socket_names_the_docker_group(open_tmp: Path) -> None:
     set_up_machine()
     prefix = unprivileged()
     if not prefix:
         pytest.skip("this user may already use the engine")
-    result = run(prefix=prefix, DOCKER_HOST="unix:///var/run/docker.sock")
+    result = run(prefix=prefix, script=open_tmp / "bootstrap", DOCKER_HOST="unix:///var/run/docker.sock")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "sudo usermod -aG docker nobody" in result.stderr
 
@@ -159,8 +164,10 @@ def test_make_test_and_demo_and_ci_run_the_bootstrap_first() -> None:
     if make is None:
         pytest.skip("make is not installed")
     for target in ("test", "demo"):
-        plan = subprocess.run([make, "-n", target], cwd=ROOT, capture_output=True, text=True, check=True,
-                              timeout=60).stdout.splitlines()
+        # Under `make test` itself: no Entering-directory lines, no flags of the outer make.
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+        plan = subprocess.run([make, "--no-print-directory", "-n", target], cwd=ROOT, env=env, capture_output=True,
+                              text=True, check=True, timeout=60).stdout.splitlines()
         assert plan[0] == "bash scripts/bootstrap", plan
     ci = (ROOT / ".ci" / "run").read_text()
     assert ci.index("bash scripts/bootstrap") < ci.index("make test")
