@@ -5,6 +5,7 @@
 3. sensor cost with 100, 1,000 and 5,000 open PRs                     (benchmarks/sensor_tick.py)
 4. work avoided: unchanged poll, docs-only head, image layer cache    (benchmarks/e2e.py)
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
+6. per-suite cost of the sandbox: container start and removal         (benchmarks/sandbox_cost.py)
 
 Usage: python benchmarks/run_all.py [--rounds 3] [--quick] [--json benchmarks/results.json]
        [--markdown benchmarks/RESULTS.md]
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", choices=["needed", "all"],
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
     parser.add_argument("--skip-e2e", action="store_true", help="only the sensor benchmark")
+    parser.add_argument("--skip-sandbox", action="store_true", help="without the sandbox cost benchmark")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -53,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         # safety net (quick: 2 s, so the unchanged-poll check sees its ticks soon).
         results["e2e"] = e2e.run(args.rounds, args.quick, memory_prs, warmup, timeout=600, keep_data=False,
                                  sensor_interval=2 if args.quick else 30)
+    if not args.skip_sandbox:
+        import sandbox_cost
+
+        print(f"[sandbox {time.strftime('%H:%M:%S')}] per-suite cost of the sandbox", flush=True)
+        results["sandbox"] = sandbox_cost.measure(1 if args.quick else max(5, args.rounds))
     import sensor_tick
 
     print(f"[sensor {time.strftime('%H:%M:%S')}] open PRs: {sensor_prs}", flush=True)
@@ -107,7 +114,26 @@ def render(results: dict) -> str:
         out += _avoided(e2e)
     if e2e and "memory" in e2e:
         out += _memory(e2e["memory"])
+    if results.get("sandbox"):
+        out += _sandbox(results["sandbox"])
     return "\n".join(out) + "\n"
+
+
+def _sandbox(sandbox: dict) -> list[str]:
+    rows = [[name, fmt(c["host"], "s", 2), fmt(c["sandbox"], "s", 2), fmt(c["sandbox_minus_host"], "s", 2),
+             fmt(c["setup"], "s", 2), fmt(c["removal"], "s", 2)] for name, c in sandbox["commands"].items()]
+    return [
+        "## 6. Per-suite cost of the sandbox",
+        "",
+        f"`benchmarks/sandbox_cost.py`, {sandbox['rounds']} alternating rounds: the same command on the host "
+        "(`run_argv`, as the plain script runs it) and in a sandbox container (`Sandbox.run`: create, hand over "
+        "the tree, run, read the report back, remove). Set-up is create + attach + start + sending the tree; "
+        "removal is `docker rm`. In the sandbox the suites use the runner image's Debian pytest; on the host "
+        "the venv's.",
+        "",
+        md_table(["command", "host", "sandbox", "sandbox - host", "set-up", "removal"], rows),
+        "",
+    ]
 
 
 def _e2e(e2e: dict) -> list[str]:
