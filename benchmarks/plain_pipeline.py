@@ -118,7 +118,7 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
             context = ctx.to_json()
             assets["pr_context"] = {"status": "MATERIALIZED", "metadata": {
                 "title": ctx.title, "author": ctx.author, "pr_url": ctx.url, "head_sha": sha, "base_ref": ctx.base_ref,
-                "ring": ctx.ring, "fork": ctx.is_fork, "stages_to_run": [s for s, d in ctx.plan.items() if d["run"]]}}
+                "ring": ctx.ring, "fork": ctx.is_fork, "stages_to_run": ctx.stages_to_run}}
         plan = context["plan"]
         with timer.stage("validation"):
             report = validate_repository(tree, hadolint=tool_path("hadolint"), zizmor=tool_path("zizmor"),
@@ -135,7 +135,7 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
                 basename = f"{safe_name(pipeline.app.name)}-pr{number}-{sha[:8]}"
                 commit = cache.commit(client.repository, sha)
                 artifacts = build_archives(tree, files, artifacts_dir, basename, mtime=commit.timestamp)
-                document = build_metadata(context, commit, iteration, artifacts,
+                document = build_metadata(ctx, commit, iteration, artifacts,
                                           {"local": str(out / "pages" / pr_path(number))})
                 metadata_text = json.dumps(document, indent=2, sort_keys=True) + "\n"
                 (artifacts_dir / "build-metadata.json").write_text(metadata_text)

@@ -18,7 +18,10 @@ from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
+from aither_assets import stages
 from aither_assets.reporting.values import json_int
+from aither_assets.results import AssetRecord, RunSummary, StageResult
+from aither_assets.stages import StageAsset
 
 State = Literal["passed", "failed", "skipped", "not run", "missing"]
 Value = int | float | str | None
@@ -171,7 +174,7 @@ class PRPage:
     @property
     def tests_skipped(self) -> bool:
         """Every test suite was skipped for this head (so there are no test figures, by design)."""
-        tests = [card for card in self.cards if card.asset in TEST_ASSETS]
+        tests = [card for card in self.cards if card.asset in stages.test_assets()]
         return bool(tests) and all(card.state == "skipped" for card in tests)
 
     def card(self, name: str) -> StageCard:
@@ -182,27 +185,6 @@ class PRPage:
 
 
 # ---------------------------------------------------------------- stages
-
-@dataclass(frozen=True)
-class _Stage:
-    name: str
-    asset: str
-    plan: str  # name in pr_context.stages_to_run
-    check: str | None  # the blocking check that decides passed/failed
-
-
-STAGES: tuple[_Stage, ...] = (
-    _Stage("validation", "validation_report", "validation", "no_error_findings"),
-    _Stage("build", "build_artifacts", "build", None),
-    _Stage("quality", "quality_report", "quality", None),
-    _Stage("unit tests", "unit_tests", "tests", "all_tests_passed"),
-    _Stage("domain tests", "domain_tests", "tests", "all_tests_passed"),
-    _Stage("integration tests", "integration_tests", "tests", "all_tests_passed"),
-    _Stage("image", "container_image", "image", None),
-    _Stage("environment", "pr_environment", "environment", None),
-    _Stage("smoke", "smoke_report", "smoke", "smoke_passed"),
-)
-TEST_ASSETS = ("unit_tests", "domain_tests", "integration_tests")
 
 _RUNNING = {"STARTED": "the run is still going", "QUEUED": "the run is queued", "STARTING": "the run is starting",
             "NOT_STARTED": "the run has not started"}
@@ -272,73 +254,18 @@ def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
     return rows, failing
 
 
-def _facts(stage: _Stage, md: dict) -> list[Fact]:
-    g = md.get
-    if stage.asset == "validation_report":
-        return [Fact("errors", json_int(g("error_count"))), Fact("warnings", json_int(g("warning_count"))),
-                Fact("info", json_int(g("info_count"))), Fact("files checked", json_int(g("files_checked")))]
-    if stage.asset == "build_artifacts":
-        return [Fact("iteration", json_int(g("iteration"))), Fact("files packaged", json_int(g("files_packaged"))),
-                Fact("sha256 .zip", _str(g("sha256_zip"))), Fact("sha256 .tar.gz", _str(g("sha256_tar_gz")))]
-    if stage.asset == "quality_report":
-        complete = g("complete")
-        return [Fact("findings", json_int(g("findings_total"))), Fact("errors", json_int(g("error_count"))),
-                Fact("warnings", json_int(g("warning_count"))), Fact("info", json_int(g("info_count"))),
-                Fact("all linters ran", complete if isinstance(complete, bool) else None)]
-    if stage.asset in TEST_ASSETS:
-        facts = [Fact("tests", json_int(g("tests"))), Fact("passed", json_int(g("passed"))),
-                 Fact("failed", json_int(g("failed"))),
-                 Fact("errors", json_int(g("errors"))), Fact("skipped", json_int(g("skipped"))),
-                 Fact("duration (s)", _num(g("duration_seconds")))]
-        if stage.asset == "unit_tests":
-            facts.append(Fact("tests in no suite", json_int(g("uncovered_count"))))
-        return facts
-    if stage.asset == "container_image":
-        tags = g("tags")
-        platforms = g("platforms")
-        return [Fact("digest", _str(g("digest"))), Fact("reference", _str(g("reference"))),
-                Fact("tags", ", ".join(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else None),
-                Fact("platforms", ", ".join(str(p) for p in platforms) if isinstance(platforms, (dict, list)) and
-                     platforms else None),
-                Fact("build (s)", _num(g("build_seconds"))), Fact("push (s)", _num(g("push_seconds")))]
-    if stage.asset == "pr_environment":
-        url = _str(g("url"))
-        return [Fact("URL", url, href=url), Fact("port", json_int(g("port"))), Fact("container", _str(g("container"))),
-                Fact("digest running", _str(g("digest"))), Fact("started", _str(g("started_at"))),
-                Fact("expires", _str(g("expires_at")))]
-    if stage.asset == "smoke_report":
-        return [Fact("checks", json_int(g("checks"))), Fact("passed", json_int(g("passed"))),
-                Fact("failed", json_int(g("failed")))]
-    return []
+def _facts(stage: StageAsset, md: dict) -> list[Fact]:
+    """The fields the stage publishes (the registry's), each as recorded or None."""
+    facts = []
+    for f in stage.fields:
+        value = f.read(md)
+        facts.append(Fact(f.label, value, href=value if f.kind == "url" else None))
+    return facts
 
 
-def _verdict_without_check(stage: _Stage, md: dict) -> tuple[State, str | None]:
-    """For a materialized asset with no recorded check result: decide from its own figures, or say missing."""
-    if stage.asset in TEST_ASSETS:
-        failed, errors = json_int(md.get("failed")), json_int(md.get("errors"))
-        if (failed or 0) + (errors or 0) > 0:
-            return "failed", None
-        if failed is None or errors is None:
-            return "missing", "no check result and no failure counts recorded"
-        return "passed", None
-    if stage.asset in ("validation_report", "quality_report"):
-        errors = json_int(md.get("error_count"))
-        if errors is None:
-            return "missing", "no check result and no error count recorded"
-        return ("failed", None) if errors > 0 else ("passed", None)
-    if stage.asset == "smoke_report":
-        failed, checks = json_int(md.get("failed")), json_int(md.get("checks"))
-        if failed is not None and failed > 0:
-            return "failed", None
-        if failed is None or not checks:
-            return "missing", "no check result and no smoke counts recorded"
-        return "passed", None
-    return "passed", None  # build, image, environment: the asset exists, which is what the stage produces
-
-
-def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[str] | None) -> StageCard:
+def _card(stage: StageAsset, entry: dict, number: int, links: Links, planned: list[str] | None) -> StageCard:
     link = links.asset(stage.asset, number)
-    base = {"name": stage.name, "asset": stage.asset, "link": link}
+    base = {"name": stage.title, "asset": stage.asset, "link": link}
     run_status = _str(entry.get("run_status"))
     assets = entry.get("assets") or {}
     if not entry.get("run_id") and not assets:
@@ -354,7 +281,7 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
         return StageCard(state="skipped", reason=_str(record.get("skipped_reason")) or "skipped (no reason recorded)",
                          **base)
     if status != "MATERIALIZED":
-        if planned is not None and stage.plan not in planned:
+        if planned is not None and stages.plan_stage_of(stage.asset) not in planned:
             return StageCard(state="skipped", reason="not in this head's plan", **base)
         if run_status in _RUNNING:
             reason = _RUNNING[run_status]
@@ -370,10 +297,11 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
 
     md = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     facts = _facts(stage, md)
-    suites, failing = _suites(md) if stage.asset in TEST_ASSETS else ([], [])
+    is_tests = stage.suite_kind is not None
+    suites, failing = _suites(md) if is_tests else ([], [])
     detail = _detail(entry, stage.asset, stage.check)
     notes: list[str] = []
-    if stage.asset in TEST_ASSETS:
+    if is_tests:
         if not failing:  # no per-test detail in suite_json: the check's plain list of "suite: test"
             failing = [FailingTest(suite=None, test=text, message=None)
                        for text in _text_list(detail.get("failing_tests"))]
@@ -383,18 +311,20 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
     elif stage.asset == "smoke_report":
         notes += _text_list(detail.get("failures"))
 
-    checks = _checks_for(entry, stage.asset)
+    # One set of rules for every report (aither_assets/results.py). The card shows the figures recorded,
+    # whichever head they belong to (a note below says so when they are another head's).
+    result = StageResult(stage, AssetRecord("MATERIALIZED", md), _checks_for(entry, stage.asset),
+                         {stage.check: detail} if stage.check else {})
+    state: State = result.verdict() or "missing"
     reason: str | None = None
-    if stage.check and checks.get(stage.check) in ("FAILED", "PASSED"):
-        state: State = "failed" if checks[stage.check] == "FAILED" else "passed"
-        if any(value == "FAILED" for value in checks.values()):
-            state = "failed"
-        if state == "failed":
-            reason = _cut(_str(detail.get("description")), 300) or "check failed"
-    elif any(value == "FAILED" for value in checks.values()):
-        state, reason = "failed", "a check failed"
-    else:
-        state, reason = _verdict_without_check(stage, md)
+    if state == "failed" and result.blocking_check == "FAILED":
+        reason = _cut(_str(detail.get("description")), 300) or "check failed"
+    elif state == "failed" and stage.check and result.blocking_check == "PASSED":
+        reason = "check failed"
+    elif state == "failed" and any(value == "FAILED" for value in result.checks.values()):
+        reason = "a check failed"
+    elif state == "missing":
+        reason = "no check result and no " + " / ".join(result.missing_figures() or ["figures"]) + " recorded"
 
     head = _str(entry.get("head_sha"))
     recorded = _str(md.get("head_sha"))
@@ -425,7 +355,7 @@ def test_totals(entry: dict) -> tuple[int | None, int | None, float | None]:
     passed = failed = 0
     duration = 0.0
     complete = {"passed": True, "failed": True, "duration": True}
-    for asset in TEST_ASSETS:
+    for asset in stages.test_assets():
         record = assets.get(asset)
         if isinstance(record, dict) and record.get("status") == "SKIPPED":
             continue
@@ -491,8 +421,12 @@ def _latest(times: list[str | None]) -> str | None:
 
 # ---------------------------------------------------------------- the page
 
-def page_from_summary(entry: dict, history: list[dict], links: Links, *, generated_at: str | None = None) -> PRPage:
-    """A PR page from one summary entry, the PR's earlier heads (``history``) and the base URLs."""
+def page_from_summary(entry: RunSummary | dict, history: list[dict], links: Links, *,
+                      generated_at: str | None = None) -> PRPage:
+    """A PR page from one run's summary (or its JSON form), the PR's earlier heads (``history``) and the
+    base URLs."""
+    if isinstance(entry, RunSummary):
+        entry = entry.to_json()
     number = int(entry["number"])
     context = _metadata(entry, "pr_context") or {}
     build_md = _metadata(entry, "build_artifacts") or {}
@@ -504,7 +438,7 @@ def page_from_summary(entry: dict, history: list[dict], links: Links, *, generat
     planned = context.get("stages_to_run")
     planned = [s for s in planned if isinstance(s, str)] if isinstance(planned, list) else None
 
-    cards = [_card(stage, entry, number, links, planned) for stage in STAGES]
+    cards = [_card(stage, entry, number, links, planned) for stage in stages.stage_assets()]
     passed, failed, _ = test_totals(entry)
     head_sha = _str(entry.get("head_sha")) or _str(context.get("head_sha"))
 

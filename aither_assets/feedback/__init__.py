@@ -17,7 +17,6 @@ from aither_assets.feedback.publisher import (
 )
 from aither_assets.feedback.stages import (
     CONTEXTS,
-    STAGES,
     StageOutcome,
     overall_state,
     stage_outcomes,
@@ -28,7 +27,6 @@ __all__ = [
     "APPROVAL_CONTEXT",
     "CONTEXTS",
     "MARKER",
-    "STAGES",
     "FeedbackLinks",
     "FeedbackReport",
     "StageOutcome",

@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from aither_assets import stages
 from aither_assets.feedback.links import FeedbackLinks, is_http_url, link_target
 from aither_assets.feedback.stages import (
-    STAGES_BY_KEY,
     StageOutcome,
     asset_data,
     check_details,
     overall_state,
     plural,
     stage_outcomes,
+    stages_by_key,
 )
 from aither_assets.markdown import md_escape, md_table
 
@@ -149,7 +150,7 @@ def _head_ref(entry: Mapping[str, Any]) -> str | None:
 def _stages_table(outcomes: list[StageOutcome]) -> list[str]:
     rows = []
     for o in outcomes:
-        stage = STAGES_BY_KEY.get(o.stage)
+        stage = stages_by_key().get(o.stage)
         name = stage.title if stage else o.context
         result = o.description.removeprefix("skipped: ") if o.skipped else o.description
         rows.append([stage_icon(o), link(text(name), o.target_url), state_label(o), text(result)])
@@ -169,8 +170,8 @@ def _tests_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
     no_data: list[str] = []
     total_suites = 0
     failing_total = 0
-    for key in ("unit-tests", "domain-tests", "integration-tests"):
-        stage = STAGES_BY_KEY[key]
+    for stage in (s for s in stages.stage_assets() if s.suite_kind):
+        key = stage.key
         status, metadata, _ = asset_data(entry, stage.asset)
         suites = metadata.get("suite_json") if status == "MATERIALIZED" else None
         if not isinstance(suites, list):
@@ -220,8 +221,8 @@ def _tests_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
 
 
 def _validation_section(entry: Mapping[str, Any]) -> list[str]:
-    stage = STAGES_BY_KEY["validation"]
-    errors = check_details(entry, stage.check).get("errors")
+    stage = stages.stage_asset("validation_report")
+    errors = check_details(entry, stage.check_key).get("errors")
     if not isinstance(errors, list) or not errors:
         return []
     lines = ["", "#### Validation errors", ""]
@@ -294,7 +295,7 @@ def _smoke_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
     if url:
         line += f" against {url_text(url)}"
     lines.append(f"{stage_icon(by_key['smoke'])} {line}" if "smoke" in by_key else line)
-    failures = check_details(entry, STAGES_BY_KEY["smoke"].check).get("failures")
+    failures = check_details(entry, stages.stage_asset("smoke_report").check_key).get("failures")
     if isinstance(failures, list) and failures:
         lines.append("")
         lines += [f"- {text(f, MESSAGE_CHARS)}" for f in failures[:MAX_SMOKE_FAILURES]]
