@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple
-from urllib.parse import quote
 
 from aither_assets import stages
+from aither_assets.links import Links
 from aither_assets.reporting.values import json_int
 from aither_assets.results import AssetRecord, RunSummary, StageResult
 from aither_assets.stages import StageAsset
@@ -28,35 +28,6 @@ Value = int | float | str | None
 
 # A message longer than this is cut (the full text stays in the Dagster UI).
 MAX_MESSAGE = 2000
-
-
-@dataclass(frozen=True)
-class Links:
-    """Base URLs (operator configuration, not PR data)."""
-
-    dagster_ui: str | None = None  # e.g. http://127.0.0.1:3000
-    pages_base: str | None = None  # where the pages are published, e.g. https://acme.github.io/app
-
-    def run(self, run_id: str | None) -> str | None:
-        if not self.dagster_ui or not run_id:
-            return None
-        return f"{self.dagster_ui.rstrip('/')}/runs/{quote(str(run_id), safe='')}"
-
-    def asset(self, asset_name: str, partition: str | int) -> str | None:
-        """The asset's page in the Dagster UI, on its partitions tab with this PR's partition selected.
-
-        Same format as the UI's own ``assetDetailsPathForKey``: ``/assets/<key path>?view=partitions&partition=<p>``.
-        """
-        if not self.dagster_ui:
-            return None
-        path = "/".join(quote(part, safe="") for part in asset_name.split("/"))
-        return (f"{self.dagster_ui.rstrip('/')}/assets/{path}"
-                f"?view=partitions&partition={quote(str(partition), safe='')}")
-
-    def pr_page(self, number: int) -> str | None:
-        if not self.pages_base:
-            return None
-        return f"{self.pages_base.rstrip('/')}/pr-{int(number)}/"
 
 
 class Fact(NamedTuple):

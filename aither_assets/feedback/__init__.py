@@ -5,7 +5,6 @@
 """
 
 from aither_assets.feedback.comment import MARKER, render_comment
-from aither_assets.feedback.links import FeedbackLinks
 from aither_assets.feedback.publisher import (
     APPROVAL_CONTEXT,
     FeedbackReport,
@@ -22,6 +21,7 @@ from aither_assets.feedback.stages import (
     stage_outcomes,
     starting_entry,
 )
+from aither_assets.links import FeedbackLinks
 
 __all__ = [
     "APPROVAL_CONTEXT",

@@ -13,7 +13,6 @@ import re
 from typing import Any, Mapping
 
 from aither_assets import stages
-from aither_assets.feedback.links import FeedbackLinks, is_http_url, link_target
 from aither_assets.feedback.stages import (
     StageOutcome,
     asset_data,
@@ -23,6 +22,7 @@ from aither_assets.feedback.stages import (
     stage_outcomes,
     stages_by_key,
 )
+from aither_assets.links import FeedbackLinks, is_http_url, link_target
 from aither_assets.markdown import md_escape, md_table
 
 MARKER = "<!-- aither:pr-comment v1 -->"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from aither_assets import stages as registry
-from aither_assets.feedback.links import FeedbackLinks
+from aither_assets.links import FeedbackLinks
 from aither_assets.reporting.values import json_int
 from aither_assets.results import RunSummary, StageResult
 from aither_assets.stages import Meta, StageAsset

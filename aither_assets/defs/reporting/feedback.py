@@ -5,18 +5,17 @@ become warnings in the step's log (feedback never fails a run)."""
 import dagster as dg
 
 from aither_assets.config.operator import OperatorConfig
-from aither_assets.dashboard.model import Links
 from aither_assets.defs.resources import GitHubWriter
-from aither_assets.feedback import FeedbackLinks, FeedbackReport, publish_feedback
+from aither_assets.feedback import FeedbackReport, publish_feedback
 from aither_assets.github.client import GitHubClient
 from aither_assets.github.writer import SerialWriter
+from aither_assets.links import Links
 from aither_assets.results import RunSummary
 
 
 def _feedback(client: GitHubClient, operator: OperatorConfig, summary: RunSummary | dict) -> FeedbackReport:
     entry = summary.to_json() if isinstance(summary, RunSummary) else summary
-    dashboard = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).pr_page(entry["number"])
-    links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=dashboard)
+    links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).for_run(entry)
     # Never fails the run: GitHub trouble is reported in the metadata and the next run reconciles.
     return publish_feedback(client, entry, links, use_check_runs=operator.github.app is not None)
 
