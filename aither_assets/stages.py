@@ -24,6 +24,8 @@ class Meta:
     """Metadata keys: written by the assets and read by the reports through these names only."""
 
     HEAD_SHA = "head_sha"
+    # observations of a stage that did not run (state "skipped") and of a PR (closed, torn down)
+    STATE, SKIPPED_REASON = "state", "skipped_reason"
     # pr_context
     TITLE, AUTHOR, PR_URL, BASE_REF, RING, FORK = "title", "author", "pr_url", "base_ref", "ring", "fork"
     PLAN, STAGES_TO_RUN, HEAD_REF = "plan", "stages_to_run", "head_ref"

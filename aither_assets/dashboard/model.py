@@ -21,7 +21,7 @@ from aither_assets import stages
 from aither_assets.links import Links
 from aither_assets.reporting.values import json_int
 from aither_assets.results import AssetRecord, RunSummary, StageResult
-from aither_assets.stages import StageAsset
+from aither_assets.stages import Meta, StageAsset
 
 State = Literal["passed", "failed", "skipped", "not run", "missing"]
 Value = int | float | str | None
@@ -205,7 +205,7 @@ def _text_list(value: Any) -> list[str]:
 def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
     rows: list[SuiteRow] = []
     failing: list[FailingTest] = []
-    suites = md.get("suite_json")
+    suites = md.get(Meta.SUITE_JSON)
     if not isinstance(suites, list):
         return rows, failing
     for suite in suites:
@@ -298,7 +298,7 @@ def _card(stage: StageAsset, entry: dict, number: int, links: Links, planned: li
         reason = "no check result and no " + " / ".join(result.missing_figures() or ["figures"]) + " recorded"
 
     head = _str(entry.get("head_sha"))
-    recorded = _str(md.get("head_sha"))
+    recorded = _str(md.get(Meta.HEAD_SHA))
     if head and recorded and recorded != head:
         notes.insert(0, f"these figures are for head {recorded[:12]}, not the current head {head[:12]}")
     return StageCard(state=state, facts=facts, reason=reason, suites=suites, failing_tests=failing, notes=notes,
@@ -334,8 +334,8 @@ def test_totals(entry: dict) -> tuple[int | None, int | None, float | None]:
         if md is None:
             return None, None, None
         ran = True
-        p, f, e = json_int(md.get("passed")), json_int(md.get("failed")), json_int(md.get("errors"))
-        d = _num(md.get("duration_seconds"))
+        p, f, e = json_int(md.get(Meta.PASSED)), json_int(md.get(Meta.FAILED)), json_int(md.get(Meta.ERRORS))
+        d = _num(md.get(Meta.DURATION_SECONDS))
         if p is None:
             complete["passed"] = False
         else:
@@ -359,7 +359,7 @@ test_totals.__test__ = False  # not a pytest test, despite its name
 
 def _build_time(entry: dict) -> str | None:
     md = _metadata(entry, "build_artifacts") or {}
-    build = (md.get("build_metadata") or {}).get("build") if isinstance(md.get("build_metadata"), dict) else None
+    build = (md.get(Meta.BUILD_METADATA) or {}).get("build") if isinstance(md.get(Meta.BUILD_METADATA), dict) else None
     return _str(build.get("timestamp")) if isinstance(build, dict) else None
 
 
@@ -370,7 +370,7 @@ def history_point(entry: dict) -> dict:
     """
     passed, failed, duration = test_totals(entry)
     md = _metadata(entry, "build_artifacts") or {}
-    return {"sha": _str(entry.get("head_sha")), "iteration": json_int(md.get("iteration")), "at": _build_time(entry),
+    return {"sha": _str(entry.get("head_sha")), "iteration": json_int(md.get(Meta.ITERATION)), "at": _build_time(entry),
             "tests_passed": passed, "tests_failed": failed, "duration_seconds": duration,
             "run_status": _str(entry.get("run_status"))}
 
@@ -401,44 +401,44 @@ def page_from_summary(entry: RunSummary | dict, history: list[dict], links: Link
     number = int(entry["number"])
     context = _metadata(entry, "pr_context") or {}
     build_md = _metadata(entry, "build_artifacts") or {}
-    build_pr = (build_md.get("build_metadata") or {}).get("pr") if isinstance(build_md.get("build_metadata"), dict) \
-        else None
+    document = build_md.get(Meta.BUILD_METADATA)
+    build_pr = document.get("pr") if isinstance(document, dict) else None
     build_pr = build_pr if isinstance(build_pr, dict) else {}
     image = _metadata(entry, "container_image") or {}
     environment = _metadata(entry, "pr_environment") or {}
-    planned = context.get("stages_to_run")
+    planned = context.get(Meta.STAGES_TO_RUN)
     planned = [s for s in planned if isinstance(s, str)] if isinstance(planned, list) else None
 
     cards = [_card(stage, entry, number, links, planned) for stage in stages.stage_assets()]
     passed, failed, _ = test_totals(entry)
-    head_sha = _str(entry.get("head_sha")) or _str(context.get("head_sha"))
+    head_sha = _str(entry.get("head_sha")) or _str(context.get(Meta.HEAD_SHA))
 
     points = [HistoryPoint.from_dict(item) for item in history if isinstance(item, dict)
               and (item.get("sha") is None or item.get("sha") != head_sha)]
     if entry.get("run_id") or entry.get("assets"):
         points.append(HistoryPoint.from_dict(history_point(entry), current=True))
 
-    fork = context.get("fork")
+    fork = context.get(Meta.FORK)
     return PRPage(
         number=number,
-        title=_str(entry.get("title")) or _str(context.get("title")),
-        author=_str(context.get("author")) or _str(build_pr.get("author")),
-        url=_str(context.get("pr_url")) or _str(build_pr.get("url")),
-        base_ref=_str(entry.get("base")) or _str(context.get("base_ref")),
-        head_ref=_str(context.get("head_ref")) or _str(build_pr.get("head_ref")),
+        title=_str(entry.get("title")) or _str(context.get(Meta.TITLE)),
+        author=_str(context.get(Meta.AUTHOR)) or _str(build_pr.get("author")),
+        url=_str(context.get(Meta.PR_URL)) or _str(build_pr.get("url")),
+        base_ref=_str(entry.get("base")) or _str(context.get(Meta.BASE_REF)),
+        head_ref=_str(context.get(Meta.HEAD_REF)) or _str(build_pr.get("head_ref")),
         head_sha=head_sha,
-        ring=_str(entry.get("ring")) or _str(context.get("ring")),
+        ring=_str(entry.get("ring")) or _str(context.get(Meta.RING)),
         fork=fork if isinstance(fork, bool) else None,
         run_id=_str(entry.get("run_id")),
         run_status=_str(entry.get("run_status")),
         run_link=links.run(_str(entry.get("run_id"))),
         skipped_reason=_str(entry.get("skipped_reason")),
-        iteration=json_int(build_md.get("iteration")),
-        updated_at=_latest([_build_time(entry), _str(environment.get("started_at"))]),
+        iteration=json_int(build_md.get(Meta.ITERATION)),
+        updated_at=_latest([_build_time(entry), _str(environment.get(Meta.STARTED_AT))]),
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         cards=cards,
-        environment_url=_str(environment.get("url")),
-        image_digest=_str(image.get("digest")),
+        environment_url=_str(environment.get(Meta.URL)),
+        image_digest=_str(image.get(Meta.DIGEST)),
         tests_passed=passed,
         tests_failed=failed,
         failures=[_cut(text) for text in entry.get("failures") or [] if isinstance(text, str)],

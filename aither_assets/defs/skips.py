@@ -20,7 +20,7 @@ def skip_unless_planned(context: dg.AssetExecutionContext, pr: PRContext, stage:
 def skip_observation(asset: str | dg.AssetKey, partition: str, head_sha: str, reason: str) -> dg.AssetObservation:
     """What a skipped asset records instead of a result; the reports read it back as SKIPPED."""
     return dg.AssetObservation(asset_key=asset, partition=partition,
-                               metadata={"state": "skipped", Meta.HEAD_SHA: head_sha, "skipped_reason": reason})
+                               metadata={Meta.STATE: "skipped", Meta.HEAD_SHA: head_sha, Meta.SKIPPED_REASON: reason})
 
 
 def planned_skips(partition: str, head_sha: str, plan: dict[str, StageDecision]) -> list[dg.AssetObservation]:

@@ -127,7 +127,7 @@ def asset_data(entry: Mapping[str, Any], asset: str) -> tuple[str | None, dict[s
     status = record.get("status")
     metadata = record.get("metadata") if isinstance(record.get("metadata"), Mapping) else {}
     head = entry.get("head_sha")
-    if status == "MATERIALIZED" and head and metadata.get("head_sha") not in (None, head):
+    if status == "MATERIALIZED" and head and metadata.get(Meta.HEAD_SHA) not in (None, head):
         return None, {}, None
     return status, dict(metadata), record.get("skipped_reason")
 
@@ -157,7 +157,7 @@ def md_unescape(text: str) -> str:
 def plan_decisions(entry: Mapping[str, Any]) -> dict[str, tuple[bool, str]]:
     """pr_context's plan, ``{stage: (run?, why)}``, from its Markdown table (or a dict, if given one)."""
     _, metadata, _ = asset_data(entry, "pr_context")
-    plan = metadata.get("plan")
+    plan = metadata.get(Meta.PLAN)
     decisions: dict[str, tuple[bool, str]] = {}
     if isinstance(plan, Mapping):  # the asset's value: {stage: {"run": bool, "reason": str}}
         for stage, decision in plan.items():

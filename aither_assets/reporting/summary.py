@@ -52,8 +52,8 @@ def skipped_reason(instance: dg.DagsterInstance, pr: PullRequest) -> str | None:
     if not records:
         return None
     metadata = metadata_json(records[0].asset_observation.metadata)
-    if metadata.get("state") == "skipped" and metadata.get("head_sha") == pr.head_sha:
-        return metadata.get("skipped_reason")
+    if metadata.get(Meta.STATE) == "skipped" and metadata.get(Meta.HEAD_SHA) == pr.head_sha:
+        return metadata.get(Meta.SKIPPED_REASON)
     return None
 
 
@@ -86,8 +86,8 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun
         elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
             observation = event.asset_observation_data.asset_observation
             metadata = metadata_json(observation.metadata)
-            if metadata.get("state") == "skipped":
-                reason = metadata.get("skipped_reason")
+            if metadata.get(Meta.STATE) == "skipped":
+                reason = metadata.get(Meta.SKIPPED_REASON)
                 assets[observation.asset_key.to_user_string()] = AssetRecord(
                     "SKIPPED", skipped_reason=reason if isinstance(reason, str) else None)
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
