@@ -319,7 +319,7 @@ class E2E:
             "report_run": None if report_rec is None else _sub(report_rec.end_time, report_rec.start_time),
             "image": {k: image.metadata.get(k) for k in ("build_seconds", "push_seconds", "cached_steps")}
             if image is not None and image.status == "MATERIALIZED" else None,
-            "assets": {name: a["status"] for name, a in outcome.items()},
+            "assets": {name: a.status for name, a in outcome.items()},
         }
 
     # ------------------------------------------------------------------ the two sides of a round
