@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aither_assets.reporting.values import json_int
+
 CONTEXT_PREFIX = "aither/"
 
 
@@ -68,11 +70,7 @@ class Field:
         """The recorded value, or None when it is missing or of the wrong type (never a default)."""
         value = metadata.get(self.key)
         if self.kind == "int":
-            if isinstance(value, bool):
-                return None
-            if isinstance(value, int):
-                return value
-            return int(value) if isinstance(value, float) and value.is_integer() else None
+            return json_int(value)
         if self.kind == "num":
             return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         if self.kind in ("str", "url"):

@@ -34,6 +34,17 @@ class PRContext:
         """Plain JSON: the plan as ``{stage: {"run": bool, "reason": str}}``."""
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PRContext":
+        fields = dict(data)
+        fields["labels"] = tuple(fields.get("labels") or ())
+        fields["plan"] = {stage: StageDecision(bool(d["run"]), str(d["reason"])) for stage, d in data["plan"].items()}
+        return cls(**fields)
+
+    def __reduce__(self):
+        # Stored (pickled by Dagster's IO manager) as its plain JSON form, rebuilt through from_json.
+        return (PRContext.from_json, (self.to_json(),))
+
     def stage_runs(self, stage: str) -> bool:
         return self.plan[stage].run
 
