@@ -132,13 +132,6 @@ def asset_data(entry: Mapping[str, Any], asset: str) -> tuple[str | None, dict[s
     return status, dict(metadata), record.get("skipped_reason")
 
 
-def check_state(entry: Mapping[str, Any], check: str | None) -> str | None:
-    if not check:
-        return None
-    value = (entry.get("checks") or {}).get(check)
-    return value if value in ("PASSED", "FAILED") else None
-
-
 def check_details(entry: Mapping[str, Any], check: str | None) -> dict[str, Any]:
     if not check:
         return {}
