@@ -160,6 +160,11 @@ def read_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | Non
     )
 
 
+def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> dict[str, Any]:
+    """``read_run`` in its JSON form (the summary entry shape the dashboard's data files keep)."""
+    return read_run(instance, run, status).to_json()
+
+
 def _total(tests: list[dict], field: str) -> int | None:
     """The sum of one count over the suites' metadata; None when a suite lacks it (missing, not zero)."""
     values = [meta.get(field) for meta in tests]
