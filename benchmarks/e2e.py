@@ -289,7 +289,7 @@ class E2E:
         delivery = next((d for d in webhook_deliveries(self.webhooks_url)
                          if d["head_sha"] == run.tags.get(HEAD_SHA_TAG) and d["event"] == "pull_request"), None)
         outcome = run_outcome(self.instance, run)[0]
-        image = outcome.get("container_image", {})
+        image = outcome.get("container_image")
         return {
             "run_id": run.run_id,
             "status": run.status.value,
@@ -319,9 +319,9 @@ class E2E:
             "report_queue_launch": None if report_rec is None else _sub(report_rec.start_time, rep_queued),
             "report_steps": report_steps,
             "report_run": None if report_rec is None else _sub(report_rec.end_time, report_rec.start_time),
-            "image": {k: image.get("metadata", {}).get(k) for k in ("build_seconds", "push_seconds", "cached_steps")}
-            if image.get("status") == "MATERIALIZED" else None,
-            "assets": {name: a["status"] for name, a in outcome.items()},
+            "image": {k: image.metadata.get(k) for k in ("build_seconds", "push_seconds", "cached_steps")}
+            if image is not None and image.status == "MATERIALIZED" else None,
+            "assets": {name: a.status for name, a in outcome.items()},
         }
 
     # ------------------------------------------------------------------ the two sides of a round

@@ -33,7 +33,7 @@ PROCESS_STARTED = time.monotonic()
 
 from aither_assets.config.operator import load_operator_config  # noqa: E402
 from aither_assets.config.pipeline import load_pipeline_config  # noqa: E402
-from aither_assets.dashboard.model import Links, page_from_summary  # noqa: E402
+from aither_assets.dashboard.model import page_from_summary  # noqa: E402
 from aither_assets.dashboard.paths import pr_path  # noqa: E402
 from aither_assets.dashboard.publish import publish_local  # noqa: E402
 from aither_assets.dashboard.render import render_index, render_pr_page  # noqa: E402
@@ -42,11 +42,13 @@ from aither_assets.github.client import client_from_config  # noqa: E402
 from aither_assets.images.build import build_image  # noqa: E402
 from aither_assets.images.registry import tag_manifest  # noqa: E402
 from aither_assets.images.tags import image_repository, image_tags, oci_labels, ring_tag  # noqa: E402
+from aither_assets.links import Links  # noqa: E402
 from aither_assets.packaging.metadata import build_metadata  # noqa: E402 - the imports are part of the timed script
 from aither_assets.packaging.package import build_archives, select_files  # noqa: E402
 from aither_assets.prs.context import build_context  # noqa: E402
 from aither_assets.quality.linters import run_linters  # noqa: E402
 from aither_assets.smoke.checks import run_smoke  # noqa: E402
+from aither_assets.stages import TEST_ASSETS  # noqa: E402
 from aither_assets.suites.plan import plan_suites  # noqa: E402
 from aither_assets.suites.runner import run_suites  # noqa: E402
 from aither_assets.validation.report import validate_repository  # noqa: E402
@@ -55,7 +57,6 @@ from aither_assets.workspace import RepoCache, safe_name  # noqa: E402
 
 IMPORTS_SECONDS = time.monotonic() - PROCESS_STARTED
 
-TEST_ASSETS = {"unit_tests": "unit", "domain_tests": "domain", "integration_tests": "integration"}
 # Stage names, in order; the e2e benchmark maps them to the pipeline's steps.
 STAGES = ("checkout", "context", "validation", "package", "linters", "tests", "image", "deploy", "smoke", "dashboard")
 
@@ -118,7 +119,7 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
             context = ctx.to_json()
             assets["pr_context"] = {"status": "MATERIALIZED", "metadata": {
                 "title": ctx.title, "author": ctx.author, "pr_url": ctx.url, "head_sha": sha, "base_ref": ctx.base_ref,
-                "ring": ctx.ring, "fork": ctx.is_fork, "stages_to_run": [s for s, d in ctx.plan.items() if d["run"]]}}
+                "ring": ctx.ring, "fork": ctx.is_fork, "stages_to_run": ctx.stages_to_run}}
         plan = context["plan"]
         with timer.stage("validation"):
             report = validate_repository(tree, hadolint=tool_path("hadolint"), zizmor=tool_path("zizmor"),
@@ -135,7 +136,7 @@ def run(config_path: Path, number: int, sha: str, out: Path, app: str, iteration
                 basename = f"{safe_name(pipeline.app.name)}-pr{number}-{sha[:8]}"
                 commit = cache.commit(client.repository, sha)
                 artifacts = build_archives(tree, files, artifacts_dir, basename, mtime=commit.timestamp)
-                document = build_metadata(context, commit, iteration, artifacts,
+                document = build_metadata(ctx, commit, iteration, artifacts,
                                           {"local": str(out / "pages" / pr_path(number))})
                 metadata_text = json.dumps(document, indent=2, sort_keys=True) + "\n"
                 (artifacts_dir / "build-metadata.json").write_text(metadata_text)

@@ -16,44 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple
-from urllib.parse import quote
 
+from aither_assets import stages
+from aither_assets.links import Links
 from aither_assets.reporting.values import json_int
+from aither_assets.results import AssetRecord, RunSummary, StageResult
+from aither_assets.stages import Meta, StageAsset
 
 State = Literal["passed", "failed", "skipped", "not run", "missing"]
 Value = int | float | str | None
 
 # A message longer than this is cut (the full text stays in the Dagster UI).
 MAX_MESSAGE = 2000
-
-
-@dataclass(frozen=True)
-class Links:
-    """Base URLs (operator configuration, not PR data)."""
-
-    dagster_ui: str | None = None  # e.g. http://127.0.0.1:3000
-    pages_base: str | None = None  # where the pages are published, e.g. https://acme.github.io/app
-
-    def run(self, run_id: str | None) -> str | None:
-        if not self.dagster_ui or not run_id:
-            return None
-        return f"{self.dagster_ui.rstrip('/')}/runs/{quote(str(run_id), safe='')}"
-
-    def asset(self, asset_name: str, partition: str | int) -> str | None:
-        """The asset's page in the Dagster UI, on its partitions tab with this PR's partition selected.
-
-        Same format as the UI's own ``assetDetailsPathForKey``: ``/assets/<key path>?view=partitions&partition=<p>``.
-        """
-        if not self.dagster_ui:
-            return None
-        path = "/".join(quote(part, safe="") for part in asset_name.split("/"))
-        return (f"{self.dagster_ui.rstrip('/')}/assets/{path}"
-                f"?view=partitions&partition={quote(str(partition), safe='')}")
-
-    def pr_page(self, number: int) -> str | None:
-        if not self.pages_base:
-            return None
-        return f"{self.pages_base.rstrip('/')}/pr-{int(number)}/"
 
 
 class Fact(NamedTuple):
@@ -171,7 +145,7 @@ class PRPage:
     @property
     def tests_skipped(self) -> bool:
         """Every test suite was skipped for this head (so there are no test figures, by design)."""
-        tests = [card for card in self.cards if card.asset in TEST_ASSETS]
+        tests = [card for card in self.cards if card.asset in stages.test_assets()]
         return bool(tests) and all(card.state == "skipped" for card in tests)
 
     def card(self, name: str) -> StageCard:
@@ -182,27 +156,6 @@ class PRPage:
 
 
 # ---------------------------------------------------------------- stages
-
-@dataclass(frozen=True)
-class _Stage:
-    name: str
-    asset: str
-    plan: str  # name in pr_context.stages_to_run
-    check: str | None  # the blocking check that decides passed/failed
-
-
-STAGES: tuple[_Stage, ...] = (
-    _Stage("validation", "validation_report", "validation", "no_error_findings"),
-    _Stage("build", "build_artifacts", "build", None),
-    _Stage("quality", "quality_report", "quality", None),
-    _Stage("unit tests", "unit_tests", "tests", "all_tests_passed"),
-    _Stage("domain tests", "domain_tests", "tests", "all_tests_passed"),
-    _Stage("integration tests", "integration_tests", "tests", "all_tests_passed"),
-    _Stage("image", "container_image", "image", None),
-    _Stage("environment", "pr_environment", "environment", None),
-    _Stage("smoke", "smoke_report", "smoke", "smoke_passed"),
-)
-TEST_ASSETS = ("unit_tests", "domain_tests", "integration_tests")
 
 _RUNNING = {"STARTED": "the run is still going", "QUEUED": "the run is queued", "STARTING": "the run is starting",
             "NOT_STARTED": "the run has not started"}
@@ -252,7 +205,7 @@ def _text_list(value: Any) -> list[str]:
 def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
     rows: list[SuiteRow] = []
     failing: list[FailingTest] = []
-    suites = md.get("suite_json")
+    suites = md.get(Meta.SUITE_JSON)
     if not isinstance(suites, list):
         return rows, failing
     for suite in suites:
@@ -272,73 +225,18 @@ def _suites(md: dict) -> tuple[list[SuiteRow], list[FailingTest]]:
     return rows, failing
 
 
-def _facts(stage: _Stage, md: dict) -> list[Fact]:
-    g = md.get
-    if stage.asset == "validation_report":
-        return [Fact("errors", json_int(g("error_count"))), Fact("warnings", json_int(g("warning_count"))),
-                Fact("info", json_int(g("info_count"))), Fact("files checked", json_int(g("files_checked")))]
-    if stage.asset == "build_artifacts":
-        return [Fact("iteration", json_int(g("iteration"))), Fact("files packaged", json_int(g("files_packaged"))),
-                Fact("sha256 .zip", _str(g("sha256_zip"))), Fact("sha256 .tar.gz", _str(g("sha256_tar_gz")))]
-    if stage.asset == "quality_report":
-        complete = g("complete")
-        return [Fact("findings", json_int(g("findings_total"))), Fact("errors", json_int(g("error_count"))),
-                Fact("warnings", json_int(g("warning_count"))), Fact("info", json_int(g("info_count"))),
-                Fact("all linters ran", complete if isinstance(complete, bool) else None)]
-    if stage.asset in TEST_ASSETS:
-        facts = [Fact("tests", json_int(g("tests"))), Fact("passed", json_int(g("passed"))),
-                 Fact("failed", json_int(g("failed"))),
-                 Fact("errors", json_int(g("errors"))), Fact("skipped", json_int(g("skipped"))),
-                 Fact("duration (s)", _num(g("duration_seconds")))]
-        if stage.asset == "unit_tests":
-            facts.append(Fact("tests in no suite", json_int(g("uncovered_count"))))
-        return facts
-    if stage.asset == "container_image":
-        tags = g("tags")
-        platforms = g("platforms")
-        return [Fact("digest", _str(g("digest"))), Fact("reference", _str(g("reference"))),
-                Fact("tags", ", ".join(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else None),
-                Fact("platforms", ", ".join(str(p) for p in platforms) if isinstance(platforms, (dict, list)) and
-                     platforms else None),
-                Fact("build (s)", _num(g("build_seconds"))), Fact("push (s)", _num(g("push_seconds")))]
-    if stage.asset == "pr_environment":
-        url = _str(g("url"))
-        return [Fact("URL", url, href=url), Fact("port", json_int(g("port"))), Fact("container", _str(g("container"))),
-                Fact("digest running", _str(g("digest"))), Fact("started", _str(g("started_at"))),
-                Fact("expires", _str(g("expires_at")))]
-    if stage.asset == "smoke_report":
-        return [Fact("checks", json_int(g("checks"))), Fact("passed", json_int(g("passed"))),
-                Fact("failed", json_int(g("failed")))]
-    return []
+def _facts(stage: StageAsset, md: dict) -> list[Fact]:
+    """The fields the stage publishes (the registry's), each as recorded or None."""
+    facts = []
+    for f in stage.fields:
+        value = f.read(md)
+        facts.append(Fact(f.label, value, href=value if f.kind == "url" else None))
+    return facts
 
 
-def _verdict_without_check(stage: _Stage, md: dict) -> tuple[State, str | None]:
-    """For a materialized asset with no recorded check result: decide from its own figures, or say missing."""
-    if stage.asset in TEST_ASSETS:
-        failed, errors = json_int(md.get("failed")), json_int(md.get("errors"))
-        if (failed or 0) + (errors or 0) > 0:
-            return "failed", None
-        if failed is None or errors is None:
-            return "missing", "no check result and no failure counts recorded"
-        return "passed", None
-    if stage.asset in ("validation_report", "quality_report"):
-        errors = json_int(md.get("error_count"))
-        if errors is None:
-            return "missing", "no check result and no error count recorded"
-        return ("failed", None) if errors > 0 else ("passed", None)
-    if stage.asset == "smoke_report":
-        failed, checks = json_int(md.get("failed")), json_int(md.get("checks"))
-        if failed is not None and failed > 0:
-            return "failed", None
-        if failed is None or not checks:
-            return "missing", "no check result and no smoke counts recorded"
-        return "passed", None
-    return "passed", None  # build, image, environment: the asset exists, which is what the stage produces
-
-
-def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[str] | None) -> StageCard:
+def _card(stage: StageAsset, entry: dict, number: int, links: Links, planned: list[str] | None) -> StageCard:
     link = links.asset(stage.asset, number)
-    base = {"name": stage.name, "asset": stage.asset, "link": link}
+    base = {"name": stage.title, "asset": stage.asset, "link": link}
     run_status = _str(entry.get("run_status"))
     assets = entry.get("assets") or {}
     if not entry.get("run_id") and not assets:
@@ -354,7 +252,7 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
         return StageCard(state="skipped", reason=_str(record.get("skipped_reason")) or "skipped (no reason recorded)",
                          **base)
     if status != "MATERIALIZED":
-        if planned is not None and stage.plan not in planned:
+        if planned is not None and stages.plan_stage_of(stage.asset) not in planned:
             return StageCard(state="skipped", reason="not in this head's plan", **base)
         if run_status in _RUNNING:
             reason = _RUNNING[run_status]
@@ -370,10 +268,11 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
 
     md = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     facts = _facts(stage, md)
-    suites, failing = _suites(md) if stage.asset in TEST_ASSETS else ([], [])
+    is_tests = stage.suite_kind is not None
+    suites, failing = _suites(md) if is_tests else ([], [])
     detail = _detail(entry, stage.asset, stage.check)
     notes: list[str] = []
-    if stage.asset in TEST_ASSETS:
+    if is_tests:
         if not failing:  # no per-test detail in suite_json: the check's plain list of "suite: test"
             failing = [FailingTest(suite=None, test=text, message=None)
                        for text in _text_list(detail.get("failing_tests"))]
@@ -383,21 +282,23 @@ def _card(stage: _Stage, entry: dict, number: int, links: Links, planned: list[s
     elif stage.asset == "smoke_report":
         notes += _text_list(detail.get("failures"))
 
-    checks = _checks_for(entry, stage.asset)
+    # One set of rules for every report (aither_assets/results.py). The card shows the figures recorded,
+    # whichever head they belong to (a note below says so when they are another head's).
+    result = StageResult(stage, AssetRecord("MATERIALIZED", md), _checks_for(entry, stage.asset),
+                         {stage.check: detail} if stage.check else {})
+    state: State = result.verdict() or "missing"
     reason: str | None = None
-    if stage.check and checks.get(stage.check) in ("FAILED", "PASSED"):
-        state: State = "failed" if checks[stage.check] == "FAILED" else "passed"
-        if any(value == "FAILED" for value in checks.values()):
-            state = "failed"
-        if state == "failed":
-            reason = _cut(_str(detail.get("description")), 300) or "check failed"
-    elif any(value == "FAILED" for value in checks.values()):
-        state, reason = "failed", "a check failed"
-    else:
-        state, reason = _verdict_without_check(stage, md)
+    if state == "failed" and result.blocking_check == "FAILED":
+        reason = _cut(_str(detail.get("description")), 300) or "check failed"
+    elif state == "failed" and stage.check and result.blocking_check == "PASSED":
+        reason = "check failed"
+    elif state == "failed" and any(value == "FAILED" for value in result.checks.values()):
+        reason = "a check failed"
+    elif state == "missing":
+        reason = "no check result and no " + " / ".join(result.missing_figures() or ["figures"]) + " recorded"
 
     head = _str(entry.get("head_sha"))
-    recorded = _str(md.get("head_sha"))
+    recorded = _str(md.get(Meta.HEAD_SHA))
     if head and recorded and recorded != head:
         notes.insert(0, f"these figures are for head {recorded[:12]}, not the current head {head[:12]}")
     return StageCard(state=state, facts=facts, reason=reason, suites=suites, failing_tests=failing, notes=notes,
@@ -425,7 +326,7 @@ def test_totals(entry: dict) -> tuple[int | None, int | None, float | None]:
     passed = failed = 0
     duration = 0.0
     complete = {"passed": True, "failed": True, "duration": True}
-    for asset in TEST_ASSETS:
+    for asset in stages.test_assets():
         record = assets.get(asset)
         if isinstance(record, dict) and record.get("status") == "SKIPPED":
             continue
@@ -433,8 +334,8 @@ def test_totals(entry: dict) -> tuple[int | None, int | None, float | None]:
         if md is None:
             return None, None, None
         ran = True
-        p, f, e = json_int(md.get("passed")), json_int(md.get("failed")), json_int(md.get("errors"))
-        d = _num(md.get("duration_seconds"))
+        p, f, e = json_int(md.get(Meta.PASSED)), json_int(md.get(Meta.FAILED)), json_int(md.get(Meta.ERRORS))
+        d = _num(md.get(Meta.DURATION_SECONDS))
         if p is None:
             complete["passed"] = False
         else:
@@ -458,7 +359,7 @@ test_totals.__test__ = False  # not a pytest test, despite its name
 
 def _build_time(entry: dict) -> str | None:
     md = _metadata(entry, "build_artifacts") or {}
-    build = (md.get("build_metadata") or {}).get("build") if isinstance(md.get("build_metadata"), dict) else None
+    build = (md.get(Meta.BUILD_METADATA) or {}).get("build") if isinstance(md.get(Meta.BUILD_METADATA), dict) else None
     return _str(build.get("timestamp")) if isinstance(build, dict) else None
 
 
@@ -469,7 +370,7 @@ def history_point(entry: dict) -> dict:
     """
     passed, failed, duration = test_totals(entry)
     md = _metadata(entry, "build_artifacts") or {}
-    return {"sha": _str(entry.get("head_sha")), "iteration": json_int(md.get("iteration")), "at": _build_time(entry),
+    return {"sha": _str(entry.get("head_sha")), "iteration": json_int(md.get(Meta.ITERATION)), "at": _build_time(entry),
             "tests_passed": passed, "tests_failed": failed, "duration_seconds": duration,
             "run_status": _str(entry.get("run_status"))}
 
@@ -491,49 +392,53 @@ def _latest(times: list[str | None]) -> str | None:
 
 # ---------------------------------------------------------------- the page
 
-def page_from_summary(entry: dict, history: list[dict], links: Links, *, generated_at: str | None = None) -> PRPage:
-    """A PR page from one summary entry, the PR's earlier heads (``history``) and the base URLs."""
+def page_from_summary(entry: RunSummary | dict, history: list[dict], links: Links, *,
+                      generated_at: str | None = None) -> PRPage:
+    """A PR page from one run's summary (or its JSON form), the PR's earlier heads (``history``) and the
+    base URLs."""
+    if isinstance(entry, RunSummary):
+        entry = entry.to_json()
     number = int(entry["number"])
     context = _metadata(entry, "pr_context") or {}
     build_md = _metadata(entry, "build_artifacts") or {}
-    build_pr = (build_md.get("build_metadata") or {}).get("pr") if isinstance(build_md.get("build_metadata"), dict) \
-        else None
+    document = build_md.get(Meta.BUILD_METADATA)
+    build_pr = document.get("pr") if isinstance(document, dict) else None
     build_pr = build_pr if isinstance(build_pr, dict) else {}
     image = _metadata(entry, "container_image") or {}
     environment = _metadata(entry, "pr_environment") or {}
-    planned = context.get("stages_to_run")
+    planned = context.get(Meta.STAGES_TO_RUN)
     planned = [s for s in planned if isinstance(s, str)] if isinstance(planned, list) else None
 
-    cards = [_card(stage, entry, number, links, planned) for stage in STAGES]
+    cards = [_card(stage, entry, number, links, planned) for stage in stages.stage_assets()]
     passed, failed, _ = test_totals(entry)
-    head_sha = _str(entry.get("head_sha")) or _str(context.get("head_sha"))
+    head_sha = _str(entry.get("head_sha")) or _str(context.get(Meta.HEAD_SHA))
 
     points = [HistoryPoint.from_dict(item) for item in history if isinstance(item, dict)
               and (item.get("sha") is None or item.get("sha") != head_sha)]
     if entry.get("run_id") or entry.get("assets"):
         points.append(HistoryPoint.from_dict(history_point(entry), current=True))
 
-    fork = context.get("fork")
+    fork = context.get(Meta.FORK)
     return PRPage(
         number=number,
-        title=_str(entry.get("title")) or _str(context.get("title")),
-        author=_str(context.get("author")) or _str(build_pr.get("author")),
-        url=_str(context.get("pr_url")) or _str(build_pr.get("url")),
-        base_ref=_str(entry.get("base")) or _str(context.get("base_ref")),
-        head_ref=_str(context.get("head_ref")) or _str(build_pr.get("head_ref")),
+        title=_str(entry.get("title")) or _str(context.get(Meta.TITLE)),
+        author=_str(context.get(Meta.AUTHOR)) or _str(build_pr.get("author")),
+        url=_str(context.get(Meta.PR_URL)) or _str(build_pr.get("url")),
+        base_ref=_str(entry.get("base")) or _str(context.get(Meta.BASE_REF)),
+        head_ref=_str(context.get(Meta.HEAD_REF)) or _str(build_pr.get("head_ref")),
         head_sha=head_sha,
-        ring=_str(entry.get("ring")) or _str(context.get("ring")),
+        ring=_str(entry.get("ring")) or _str(context.get(Meta.RING)),
         fork=fork if isinstance(fork, bool) else None,
         run_id=_str(entry.get("run_id")),
         run_status=_str(entry.get("run_status")),
         run_link=links.run(_str(entry.get("run_id"))),
         skipped_reason=_str(entry.get("skipped_reason")),
-        iteration=json_int(build_md.get("iteration")),
-        updated_at=_latest([_build_time(entry), _str(environment.get("started_at"))]),
+        iteration=json_int(build_md.get(Meta.ITERATION)),
+        updated_at=_latest([_build_time(entry), _str(environment.get(Meta.STARTED_AT))]),
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         cards=cards,
-        environment_url=_str(environment.get("url")),
-        image_digest=_str(image.get("digest")),
+        environment_url=_str(environment.get(Meta.URL)),
+        image_digest=_str(image.get(Meta.DIGEST)),
         tests_passed=passed,
         tests_failed=failed,
         failures=[_cut(text) for text in entry.get("failures") or [] if isinstance(text, str)],

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from aither_assets.config.operator import OperatorConfig
+from aither_assets.prs.context import PRContext
 
 
-def head_dir(operator: OperatorConfig, pr: dict, *parts: str) -> Path:
-    path = operator.storage.artifacts / f"pr-{int(pr['number'])}" / pr["head_sha"]
+def head_dir(operator: OperatorConfig, pr: PRContext, *parts: str) -> Path:
+    path = operator.storage.artifacts / f"pr-{int(pr.number)}" / pr.head_sha
     for part in parts:
         path = path / part
     path.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,12 @@ from pydantic import PrivateAttr
 
 from aither_assets.config import OperatorConfig, load_operator_config
 from aither_assets.config.operator import CONFIG_ENV_VAR, DEFAULT_RUNNER_IMAGE
+from aither_assets.config.pipeline import PipelineConfig, load_pipeline_config
 from aither_assets.environments.docker_env import PreviewEnvironments
 from aither_assets.environments.ports import PortAllocator
 from aither_assets.github.client import GitHubClient, client_from_config
+from aither_assets.github.writer import SerialWriter
+from aither_assets.prs.context import PRContext
 from aither_assets.sandbox.image import ensure_runner_image_present
 from aither_assets.sandbox.runner import Sandbox
 from aither_assets.sandbox.sweep import sweep as sweep_sandboxes
@@ -41,7 +44,8 @@ class GitHubResource(dg.ConfigurableResource):
 
 
 class WorkspaceResource(dg.ConfigurableResource):
-    """The PR head's tree, exported once per run on first use and removed when the run ends.
+    """The PR head's tree, exported once per run on first use and removed when the run ends, and the
+    repo's pipeline config in it, read once per run.
 
     Every asset of a run reads the same checkout; the cache of git objects is shared by all runs.
     """
@@ -50,6 +54,7 @@ class WorkspaceResource(dg.ConfigurableResource):
     github: GitHubResource
     _stack: ExitStack | None = PrivateAttr(default=None)
     _trees: dict[tuple[int, str], Path] = PrivateAttr(default_factory=dict)
+    _pipelines: dict[tuple[int, str], PipelineConfig] = PrivateAttr(default_factory=dict)
     _run_id: str = PrivateAttr(default="adhoc")
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)  # steps run on threads
 
@@ -60,11 +65,27 @@ class WorkspaceResource(dg.ConfigurableResource):
             self._run_id = context.run_id if context.run_id else "adhoc"
             yield self
         self._trees.clear()
+        self._pipelines.clear()
 
     def tree(self, number: int, sha: str) -> Path:
         key = (int(number), sha)
         with self._lock:
             return self._tree(key)
+
+    def head(self, pr: PRContext) -> Path:
+        """The tree of the head this run builds."""
+        return self.tree(pr.number, pr.head_sha)
+
+    def pipeline(self, pr: PRContext) -> PipelineConfig:
+        """The head's ``.aither/pipeline.yaml``, loaded on first use (ConfigError when it is invalid)."""
+        return self.pipeline_at(pr.number, pr.head_sha)
+
+    def pipeline_at(self, number: int, sha: str) -> PipelineConfig:
+        key = (int(number), sha)
+        with self._lock:
+            if key not in self._pipelines:
+                self._pipelines[key] = load_pipeline_config(self._tree(key))
+            return self._pipelines[key]
 
     def _tree(self, key: tuple[int, str]) -> Path:
         number, sha = key
@@ -118,6 +139,33 @@ def run_active(instance: dg.DagsterInstance, run_id: str) -> bool:
     return run is None or not run.is_finished
 
 
+class GitHubWriter(dg.ConfigurableResource):
+    """This run's GitHub writes that nothing waits for, made in order on a thread of the run
+    (``github/writer.py``). Whatever must land after them waits for them (``wait``); when the run
+    ends, the writes still going on are finished first, so nothing is lost if the run fails."""
+
+    _writer: SerialWriter | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["GitHubWriter"]:
+        self._writer = SerialWriter(context.run_id or "adhoc")
+        try:
+            yield self
+        finally:
+            self._writer.close(wait=True)
+
+    def submit(self, what: str, call) -> None:
+        self.writer().submit(what, call)
+
+    def wait(self, warn, timeout: float = 300.0) -> None:
+        self.writer().wait(warn, timeout)
+
+    def writer(self) -> SerialWriter:
+        if self._writer is None:
+            raise RuntimeError("GitHubWriter used outside a run")
+        return self._writer
+
+
 class PreviewResource(dg.ConfigurableResource):
     """Preview containers of this deployment's app, and the persisted port allocation."""
 
@@ -143,4 +191,5 @@ def resources() -> dg.Definitions:
         "workspace": WorkspaceResource(config=config, github=github),
         "preview": PreviewResource(config=config),
         "sandbox": SandboxResource(config=config),
+        "github_writer": GitHubWriter(),
     })

@@ -5,7 +5,6 @@
 """
 
 from aither_assets.feedback.comment import MARKER, render_comment
-from aither_assets.feedback.links import FeedbackLinks
 from aither_assets.feedback.publisher import (
     APPROVAL_CONTEXT,
     FeedbackReport,
@@ -17,18 +16,17 @@ from aither_assets.feedback.publisher import (
 )
 from aither_assets.feedback.stages import (
     CONTEXTS,
-    STAGES,
     StageOutcome,
     overall_state,
     stage_outcomes,
     starting_entry,
 )
+from aither_assets.links import FeedbackLinks
 
 __all__ = [
     "APPROVAL_CONTEXT",
     "CONTEXTS",
     "MARKER",
-    "STAGES",
     "FeedbackLinks",
     "FeedbackReport",
     "StageOutcome",

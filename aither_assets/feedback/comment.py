@@ -12,17 +12,19 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from aither_assets.feedback.links import FeedbackLinks, is_http_url, link_target
+from aither_assets import stages
 from aither_assets.feedback.stages import (
-    STAGES_BY_KEY,
     StageOutcome,
     asset_data,
     check_details,
     overall_state,
     plural,
     stage_outcomes,
+    stages_by_key,
 )
+from aither_assets.links import FeedbackLinks, is_http_url, link_target
 from aither_assets.markdown import md_escape, md_table
+from aither_assets.stages import Meta
 
 MARKER = "<!-- aither:pr-comment v1 -->"
 GITHUB_COMMENT_LIMIT = 65536
@@ -112,9 +114,9 @@ def _header(entry: Mapping[str, Any], links: FeedbackLinks, outcomes: list[Stage
     short_sha = f"`{sha[:8]}`" if _HEX_SHA.match(sha) else (text(sha[:12]) if sha else MISSING)
     icon = STATE_ICONS[overall_state(outcomes)]
     _, context, _ = asset_data(entry, "pr_context")
-    title = entry.get("title") or context.get("title")
-    ring = entry.get("ring") or context.get("ring")
-    base = entry.get("base") or context.get("base_ref")
+    title = entry.get("title") or context.get(Meta.TITLE)
+    ring = entry.get("ring") or context.get(Meta.RING)
+    base = entry.get("base") or context.get(Meta.BASE_REF)
     run_status = entry.get("run_status")
     if run_status:
         run = link(text(run_status, 40), links.run_url())
@@ -141,7 +143,8 @@ def _header(entry: Mapping[str, Any], links: FeedbackLinks, outcomes: list[Stage
 
 def _head_ref(entry: Mapping[str, Any]) -> str | None:
     _, build, _ = asset_data(entry, "build_artifacts")
-    pr = (build.get("build_metadata") or {}).get("pr") if isinstance(build.get("build_metadata"), Mapping) else None
+    document = build.get(Meta.BUILD_METADATA)
+    pr = document.get("pr") if isinstance(document, Mapping) else None
     ref = (pr or {}).get("head_ref") if isinstance(pr, Mapping) else None
     return ref if isinstance(ref, str) and ref else None
 
@@ -149,7 +152,7 @@ def _head_ref(entry: Mapping[str, Any]) -> str | None:
 def _stages_table(outcomes: list[StageOutcome]) -> list[str]:
     rows = []
     for o in outcomes:
-        stage = STAGES_BY_KEY.get(o.stage)
+        stage = stages_by_key().get(o.stage)
         name = stage.title if stage else o.context
         result = o.description.removeprefix("skipped: ") if o.skipped else o.description
         rows.append([stage_icon(o), link(text(name), o.target_url), state_label(o), text(result)])
@@ -169,10 +172,10 @@ def _tests_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
     no_data: list[str] = []
     total_suites = 0
     failing_total = 0
-    for key in ("unit-tests", "domain-tests", "integration-tests"):
-        stage = STAGES_BY_KEY[key]
+    for stage in (s for s in stages.stage_assets() if s.suite_kind):
+        key = stage.key
         status, metadata, _ = asset_data(entry, stage.asset)
-        suites = metadata.get("suite_json") if status == "MATERIALIZED" else None
+        suites = metadata.get(Meta.SUITE_JSON) if status == "MATERIALIZED" else None
         if not isinstance(suites, list):
             outcome = by_key.get(key)
             no_data.append(f"- {stage.title}: {_not_run_line(outcome)}")
@@ -220,8 +223,8 @@ def _tests_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
 
 
 def _validation_section(entry: Mapping[str, Any]) -> list[str]:
-    stage = STAGES_BY_KEY["validation"]
-    errors = check_details(entry, stage.check).get("errors")
+    stage = stages.stage_asset("validation_report")
+    errors = check_details(entry, stage.check_key).get("errors")
     if not isinstance(errors, list) or not errors:
         return []
     lines = ["", "#### Validation errors", ""]
@@ -234,21 +237,21 @@ def _validation_section(entry: Mapping[str, Any]) -> list[str]:
 def _image_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) -> list[str]:
     lines = ["", "#### Image", ""]
     status, metadata, _ = asset_data(entry, "container_image")
-    digest = metadata.get("digest") if status == "MATERIALIZED" else None
+    digest = metadata.get(Meta.DIGEST) if status == "MATERIALIZED" else None
     if not digest:
         return lines + [_not_run_line(by_key.get("image"))]
     lines.append(f"- digest: {code(digest, _DIGEST)}")
-    reference = metadata.get("reference")
+    reference = metadata.get(Meta.REFERENCE)
     if reference:
         lines.append(f"- reference: {code(reference, _REFERENCE)}")
-    tags = metadata.get("tags")
+    tags = metadata.get(Meta.TAGS)
     if isinstance(tags, list):
         shown = ", ".join(code(str(t), _TAG) for t in tags[:MAX_TAGS]) or "none"
         cut = more(min(len(tags), MAX_TAGS), len(tags))
         lines.append(f"- tags: {shown}" + (f" {cut}" if cut else ""))
     else:
         lines.append(f"- tags: {MISSING}")
-    platforms = metadata.get("platforms")
+    platforms = metadata.get(Meta.PLATFORMS)
     if isinstance(platforms, Mapping) and platforms:
         lines.append(f"- platforms: {', '.join(text(p, 60) for p in sorted(map(str, platforms)))}")
     return lines
@@ -258,19 +261,19 @@ def _environment_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcom
                          deployment: Mapping[str, Any] | None) -> list[str]:
     lines = ["", "#### Environment", ""]
     status, metadata, _ = asset_data(entry, "pr_environment")
-    url = metadata.get("url") if status == "MATERIALIZED" else None
+    url = metadata.get(Meta.URL) if status == "MATERIALIZED" else None
     if not url:
         lines.append(_not_run_line(by_key.get("environment")))
     else:
         lines.append(f"- URL: {url_text(url)}")
-        container = metadata.get("container")
+        container = metadata.get(Meta.CONTAINER)
         if container:
             lines.append(f"- container: {code(str(container), _CONTAINER)}")
-        digest = metadata.get("digest")
+        digest = metadata.get(Meta.DIGEST)
         if digest:
             lines.append(f"- running: {code(str(digest), _DIGEST)}")
-        if metadata.get("expires_at"):
-            lines.append(f"- expires: {text(metadata['expires_at'], 40)}")
+        if metadata.get(Meta.EXPIRES_AT):
+            lines.append(f"- expires: {text(metadata[Meta.EXPIRES_AT], 40)}")
     if deployment:
         parts = [f"GitHub deployment {text(deployment.get('environment') or MISSING, 60)}"]
         if deployment.get("id") is not None:
@@ -286,15 +289,16 @@ def _smoke_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
     status, metadata, _ = asset_data(entry, "smoke_report")
     if status != "MATERIALIZED":
         return lines + [_not_run_line(by_key.get("smoke"))]
-    checks = metadata.get("checks")
-    line = f"{number(metadata.get('passed'))}/{number(checks)} checks passed, {number(metadata.get('failed'))} failed"
+    checks = metadata.get(Meta.CHECKS)
+    passed, failed = number(metadata.get(Meta.PASSED)), number(metadata.get(Meta.FAILED))
+    line = f"{passed}/{number(checks)} checks passed, {failed} failed"
     if checks == 0:
         line = "no smoke check declared"
-    url = metadata.get("url")
+    url = metadata.get(Meta.URL)
     if url:
         line += f" against {url_text(url)}"
     lines.append(f"{stage_icon(by_key['smoke'])} {line}" if "smoke" in by_key else line)
-    failures = check_details(entry, STAGES_BY_KEY["smoke"].check).get("failures")
+    failures = check_details(entry, stages.stage_asset("smoke_report").check_key).get("failures")
     if isinstance(failures, list) and failures:
         lines.append("")
         lines += [f"- {text(f, MESSAGE_CHARS)}" for f in failures[:MAX_SMOKE_FAILURES]]

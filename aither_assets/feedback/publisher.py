@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Literal, Mapping, TypeVar
 
 from aither_assets.feedback.comment import MARKER, link, render_comment
-from aither_assets.feedback.links import FeedbackLinks, http_url_or_none
 from aither_assets.feedback.stages import RUN_GOING, StageOutcome, stage_outcomes
 from aither_assets.github.client import GitHubClient, GitHubError, GitHubRateLimited
 from aither_assets.github.models import Comment
+from aither_assets.links import FeedbackLinks, http_url_or_none
 from aither_assets.markdown import md_escape
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
-from aither_assets.feedback.links import FeedbackLinks
+from aither_assets import stages as registry
+from aither_assets.links import FeedbackLinks
 from aither_assets.reporting.values import json_int
+from aither_assets.results import RunSummary, StageResult
+from aither_assets.stages import Meta, StageAsset
 
 State = Literal["success", "failure", "error", "pending"]
 
@@ -35,37 +38,21 @@ RUN_DONE = {"SUCCESS"}
 NOT_RUN_EARLIER_FAILED = "not run: an earlier stage failed"
 
 
-@dataclass(frozen=True)
-class Stage:
-    key: str  # context suffix, e.g. "unit-tests"
-    title: str  # for people, e.g. "unit tests"
-    asset: str  # the asset that holds the stage's result
-    plan_stage: str  # the stage name in pr_context's plan
-    check: str | None = None  # the blocking asset check, "asset:check"
-    steps: tuple[str, ...] = ()  # Dagster step keys that produce the asset
-
-    @property
-    def context(self) -> str:
-        return CONTEXT_PREFIX + self.key
+# The stages come from the registry (aither_assets/stages.py); read at call time.
+Stage = StageAsset
 
 
-STAGES: tuple[Stage, ...] = (
-    Stage("validation", "validation", "validation_report", "validation",
-          "validation_report:no_error_findings", ("validation_report",)),
-    Stage("build", "build", "build_artifacts", "build", None, ("build_artifacts",)),
-    Stage("quality", "quality", "quality_report", "quality", None, ("quality_report",)),
-    Stage("unit-tests", "unit tests", "unit_tests", "tests", "unit_tests:all_tests_passed",
-          ("test_suites", "unit_tests")),
-    Stage("domain-tests", "domain tests", "domain_tests", "tests", "domain_tests:all_tests_passed",
-          ("test_suites", "domain_tests")),
-    Stage("integration-tests", "integration tests", "integration_tests", "tests",
-          "integration_tests:all_tests_passed", ("test_suites", "integration_tests")),
-    Stage("image", "image", "container_image", "image", None, ("container_image",)),
-    Stage("environment", "environment", "pr_environment", "environment", None, ("pr_environment",)),
-    Stage("smoke", "smoke", "smoke_report", "smoke", "smoke_report:smoke_passed", ("smoke_report",)),
-)
-STAGES_BY_KEY = {stage.key: stage for stage in STAGES}
-CONTEXTS = tuple(stage.context for stage in STAGES)
+def stages_by_key() -> dict[str, StageAsset]:
+    return {stage.key: stage for stage in registry.stage_assets()}
+
+
+def contexts() -> tuple[str, ...]:
+    """The status contexts, one per reported stage, in pipeline order."""
+    return tuple(stage.context for stage in registry.stage_assets())
+
+
+STAGES_BY_KEY = stages_by_key()
+CONTEXTS = contexts()
 
 
 @dataclass(frozen=True)
@@ -82,12 +69,15 @@ class StageOutcome:
         return self.state == "error" and self.description.startswith("not run")
 
 
-def stage_outcomes(entry: Mapping[str, Any], links: FeedbackLinks | Mapping[str, Any] | None = None
+def stage_outcomes(entry: RunSummary | Mapping[str, Any], links: FeedbackLinks | Mapping[str, Any] | None = None
                    ) -> list[StageOutcome]:
     """One outcome per stage, in pipeline order."""
     links = FeedbackLinks.of(links)
+    summary = RunSummary.from_json(entry)
+    if isinstance(entry, RunSummary):
+        entry = entry.to_json()
     plan = plan_decisions(entry)
-    return [_outcome(stage, entry, plan, links) for stage in STAGES]
+    return [_outcome(stage, summary, entry, plan, links) for stage in registry.stage_assets()]
 
 
 def starting_entry(context: Mapping[str, Any], run_id: str) -> dict[str, Any]:
@@ -137,16 +127,9 @@ def asset_data(entry: Mapping[str, Any], asset: str) -> tuple[str | None, dict[s
     status = record.get("status")
     metadata = record.get("metadata") if isinstance(record.get("metadata"), Mapping) else {}
     head = entry.get("head_sha")
-    if status == "MATERIALIZED" and head and metadata.get("head_sha") not in (None, head):
+    if status == "MATERIALIZED" and head and metadata.get(Meta.HEAD_SHA) not in (None, head):
         return None, {}, None
     return status, dict(metadata), record.get("skipped_reason")
-
-
-def check_state(entry: Mapping[str, Any], check: str | None) -> str | None:
-    if not check:
-        return None
-    value = (entry.get("checks") or {}).get(check)
-    return value if value in ("PASSED", "FAILED") else None
 
 
 def check_details(entry: Mapping[str, Any], check: str | None) -> dict[str, Any]:
@@ -167,7 +150,7 @@ def md_unescape(text: str) -> str:
 def plan_decisions(entry: Mapping[str, Any]) -> dict[str, tuple[bool, str]]:
     """pr_context's plan, ``{stage: (run?, why)}``, from its Markdown table (or a dict, if given one)."""
     _, metadata, _ = asset_data(entry, "pr_context")
-    plan = metadata.get("plan")
+    plan = metadata.get(Meta.PLAN)
     decisions: dict[str, tuple[bool, str]] = {}
     if isinstance(plan, Mapping):  # the asset's value: {stage: {"run": bool, "reason": str}}
         for stage, decision in plan.items():
@@ -223,21 +206,27 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 # -- the stages ------------------------------------------------------------------------------------------
 
 
-def _outcome(stage: Stage, entry: Mapping[str, Any], plan: dict[str, tuple[bool, str]],
+def _outcome(stage: Stage, summary: RunSummary, entry: Mapping[str, Any], plan: dict[str, tuple[bool, str]],
              links: FeedbackLinks) -> StageOutcome:
     url = links.stage_url(stage.asset, entry.get("number", ""))
 
     def out(state: State, description: str, skipped: bool = False) -> StageOutcome:
         return StageOutcome(stage.context, state, short(description), url, skipped, stage.key)
 
-    status, metadata, skipped_reason = asset_data(entry, stage.asset)
-    decision = plan.get(stage.plan_stage)
-    if status == "SKIPPED":
-        reason = skipped_reason or (decision[1] if decision and not decision[0] else "") or "not needed for this head"
+    result = summary.stage(stage)
+    decision = plan.get(registry.plan_stage_of(stage.asset) or "")
+    if result.status == "SKIPPED":
+        reason = (result.record.skipped_reason or (decision[1] if decision and not decision[0] else "")
+                  or "not needed for this head")
         return out("success", f"skipped: {reason}", skipped=True)
-    if status == "MATERIALIZED":
-        state, description = _EVALUATORS[stage.key](stage, entry, metadata)
-        return out(state, description)
+    if result.status == "MATERIALIZED":
+        description, missing = _DESCRIPTIONS.get(stage.key, _generic)(result)
+        verdict = result.verdict()
+        if verdict == "missing":
+            return out("error", missing)
+        if verdict == "passed" and stage.key == "quality" and result.value(Meta.COMPLETE) is False:
+            return out("error", f"incomplete: a linter did not run; {description} from the others")
+        return out("failure" if verdict == "failed" else "success", description)
 
     # No result for this head.
     if decision is not None and not decision[0]:
@@ -262,135 +251,131 @@ def _outcome(stage: Stage, entry: Mapping[str, Any], plan: dict[str, tuple[bool,
     return out("error", f"missing: no result (run {run_status})")
 
 
-def _checked(entry: Mapping[str, Any], stage: Stage, failed_by_figures: bool) -> bool:
-    """Whether the stage failed: its blocking check decides; without one, the figures do."""
-    check = check_state(entry, stage.check)
-    if check == "FAILED":
-        return True
-    if check == "PASSED":
-        return False
-    return failed_by_figures
+# -- what each stage's status says: (description, what to say when its figures are missing) ----------
+# The verdict itself is the one set of rules in aither_assets/results.py.
 
 
-def _validation(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    errors, warnings, infos = md.get("error_count"), md.get("warning_count"), md.get("info_count")
-    files = json_int(md.get("files_checked"))
-    text = f"{count_text(errors)} errors, {count_text(warnings)} warnings, {count_text(infos)} info"
+def _counts(result: StageResult) -> str:
+    md = result.metadata
+    return (f"{count_text(md.get(Meta.ERROR_COUNT))} errors, {count_text(md.get(Meta.WARNING_COUNT))} warnings, "
+            f"{count_text(md.get(Meta.INFO_COUNT))} info")
+
+
+def _validation(result: StageResult) -> tuple[str, str]:
+    text = _counts(result)
+    files = result.value(Meta.FILES_CHECKED)
     if files is not None:
         text += f" in {plural(files, 'file')}"
-    failed = _checked(entry, stage, (json_int(errors) or 0) > 0)
-    if json_int(errors) is None and check_state(entry, stage.check) is None:
-        return "error", "missing: no finding counts recorded"
-    return ("failure" if failed else "success"), text
+    return text, "missing: no finding counts recorded"
 
 
-def _build(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    iteration, files = json_int(md.get("iteration")), json_int(md.get("files_packaged"))
+def _build(result: StageResult) -> tuple[str, str]:
+    md = result.metadata
+    iteration, files = result.value(Meta.ITERATION), result.value(Meta.FILES_PACKAGED)
     parts = []
     if iteration is not None:
         parts.append(f"iteration {iteration}")
-    kinds = [label for key, label in (("sha256_zip", ".zip"), ("sha256_tar_gz", ".tar.gz")) if md.get(key)]
+    kinds = [label for key, label in ((Meta.SHA256_ZIP, ".zip"), (Meta.SHA256_TAR_GZ, ".tar.gz")) if md.get(key)]
     if files is not None:
         parts.append(f"{plural(files, 'file')} packaged" + (f" as {' + '.join(kinds)}" if kinds else ""))
     elif kinds:
         parts.append(f"{' + '.join(kinds)} built")
-    if not parts:
-        return "error", "missing: no build figures recorded"
-    return "success", ", ".join(parts)
+    return ", ".join(parts), "missing: no build figures recorded"
 
 
-def _quality(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    errors, warnings, infos = (json_int(md.get("error_count")), json_int(md.get("warning_count")),
-                               json_int(md.get("info_count")))
-    complete = md.get("complete")
-    if errors is None and warnings is None and infos is None:
-        if complete is False:
-            return "error", "incomplete: no linter output could be read"
-        return "error", "missing: no finding counts recorded"
-    text = f"{count_text(errors)} errors, {count_text(warnings)} warnings, {count_text(infos)} info"
-    if (errors or 0) > 0:
-        return "failure", text
-    if complete is False:
-        return "error", f"incomplete: a linter did not run; {text} from the others"
-    return "success", text
+def _quality(result: StageResult) -> tuple[str, str]:
+    if result.value(Meta.COMPLETE) is False:
+        return _counts(result), "incomplete: no linter output could be read"
+    return _counts(result), "missing: no finding counts recorded"
 
 
-def _tests(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    tests, passed, failed = json_int(md.get("tests")), json_int(md.get("passed")), json_int(md.get("failed"))
-    errors, skipped, suites = json_int(md.get("errors")), json_int(md.get("skipped")), json_int(md.get("suites"))
+def _tests(result: StageResult) -> tuple[str, str]:
+    stopped = [str(item) for item in result.blocking_details.get("stopped_suites") or []]
+    if not stopped:
+        return _test_counts(result)
+    # The sandbox stopped a suite: that is the news, before any count (pass/fail follows the failed check).
+    prefix = f"stopped by the sandbox: {'; '.join(stopped)}; "
+    return tuple(prefix + text for text in _test_counts(result))
+
+
+def _test_counts(result: StageResult) -> tuple[str, str]:
+    md = result.metadata
+    tests, passed, failed = json_int(md.get(Meta.TESTS)), json_int(md.get(Meta.PASSED)), json_int(md.get(Meta.FAILED))
+    errors, skipped = json_int(md.get(Meta.ERRORS)), json_int(md.get(Meta.SKIPPED))
+    suites = json_int(md.get(Meta.SUITES))
+    if suites == 0:
+        return "no suite of this kind is declared", "no suite of this kind is declared"
     if passed is None or failed is None:
         text = "counts missing: a suite produced no readable report"
-        problems = check_details(entry, stage.check).get("suite_problems") or []
+        problems = result.blocking_details.get("suite_problems") or []
         if problems:
             text += f" ({problems[0]})"
-    else:
-        parts = [f"{passed} passed", f"{failed} failed"]
-        if errors:
-            parts.append(f"{errors} errors")
-        if skipped:
-            parts.append(f"{skipped} skipped")
-        text = ", ".join(parts)
-        extra = []
-        if tests is not None:
-            extra.append(plural(tests, "test"))
-        if suites is not None:
-            extra.append(plural(suites, "suite"))
-        duration = _num(md.get("duration_seconds"))
-        if duration is not None:
-            extra.append(f"{duration:.1f} s")
-        if extra:
-            text += f" ({', '.join(extra)})"
-    stopped = [str(item) for item in check_details(entry, stage.check).get("stopped_suites") or []]
-    if stopped:  # the sandbox stopped a suite: that is the news, before any count
-        text = f"stopped by the sandbox: {'; '.join(stopped)}; {text}"
-    bad = (failed or 0) + (errors or 0) > 0 or passed is None or bool(stopped)
-    if suites == 0:
-        text = "no suite of this kind is declared"
-    failed_stage = _checked(entry, stage, bad and suites != 0)
-    return ("failure" if failed_stage else "success"), text
+        return text, text
+    parts = [f"{passed} passed", f"{failed} failed"]
+    if errors:
+        parts.append(f"{errors} errors")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    text = ", ".join(parts)
+    extra = []
+    if tests is not None:
+        extra.append(plural(tests, "test"))
+    if suites is not None:
+        extra.append(plural(suites, "suite"))
+    duration = _num(md.get(Meta.DURATION_SECONDS))
+    if duration is not None:
+        extra.append(f"{duration:.1f} s")
+    if extra:
+        text += f" ({', '.join(extra)})"
+    return text, f"{text}; counts missing: a suite produced no readable report"
 
 
-def _image(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    digest = md.get("digest")
-    if not isinstance(digest, str) or not digest:
-        return "error", "missing: no image digest recorded"
-    tags = md.get("tags") if isinstance(md.get("tags"), list) else None
-    text = short(digest, 24)
+def _image(result: StageResult) -> tuple[str, str]:
+    md = result.metadata
+    digest = md.get(Meta.DIGEST)
+    text = short(digest, 24) if isinstance(digest, str) else ""
+    tags = md.get(Meta.TAGS) if isinstance(md.get(Meta.TAGS), list) else None
     if tags is not None:
         text += f", {plural(len(tags), 'tag')}"
-    platforms = md.get("platforms")
+    platforms = md.get(Meta.PLATFORMS)
     if isinstance(platforms, Mapping) and platforms:
         text += f", {', '.join(sorted(str(p) for p in platforms))}"
-    return "success", text
+    return text, "missing: no image digest recorded"
 
 
-def _environment(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    url = md.get("url")
-    if not isinstance(url, str) or not url:
-        return "error", "missing: no environment URL recorded"
-    text = f"running at {url}"
-    expires = md.get("expires_at")
+def _environment(result: StageResult) -> tuple[str, str]:
+    md = result.metadata
+    text = f"running at {md.get(Meta.URL)}"
+    expires = md.get(Meta.EXPIRES_AT)
     if isinstance(expires, str) and expires:
         text += f" until {expires[:16].replace('T', ' ')}"
-    return "success", text
+    return text, "missing: no environment URL recorded"
 
 
-def _smoke(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str]:
-    checks, passed, failed = json_int(md.get("checks")), json_int(md.get("passed")), json_int(md.get("failed"))
+def _smoke(result: StageResult) -> tuple[str, str]:
+    md = result.metadata
+    checks, passed, failed = (json_int(md.get(Meta.CHECKS)), json_int(md.get(Meta.PASSED)),
+                              json_int(md.get(Meta.FAILED)))
     if checks == 0:
         text = "no smoke check declared"
     elif checks is None or passed is None:
         text = "counts missing"
     else:
         text = f"{passed}/{checks} checks passed"
-        failures = check_details(entry, stage.check).get("failures") or []
+        failures = result.blocking_details.get("failures") or []
         if failed:
             text = f"{failed} of {checks} checks failed" + (f": {failures[0]}" if failures else "")
-    failed_stage = _checked(entry, stage, (failed or 0) > 0 or (checks is None and passed is None))
-    return ("failure" if failed_stage else "success"), text
+    return text, f"missing: {text}" if text == "counts missing" else text
 
 
-_EVALUATORS = {
+def _generic(result: StageResult) -> tuple[str, str]:
+    """A stage with no description of its own: its fields as recorded."""
+    parts = [f"{f.label} {value}" for f in result.stage.fields if (value := f.read(result.metadata)) is not None]
+    missing = result.missing_figures()
+    return ", ".join(parts) or "done", "missing: " + (", ".join(missing) if missing else "no figures") + " not recorded"
+
+
+_DESCRIPTIONS = {
     "validation": _validation,
     "build": _build,
     "quality": _quality,

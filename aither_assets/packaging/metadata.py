@@ -9,6 +9,7 @@ from importlib import metadata as importlib_metadata
 from typing import Any
 
 from aither_assets.packaging.package import Artifact
+from aither_assets.prs.context import PRContext
 from aither_assets.workspace import Commit
 
 
@@ -24,20 +25,20 @@ def tool_versions() -> dict[str, str]:
             "aither-assets": version("aither-assets"), "dagster": version("dagster")}
 
 
-def build_metadata(pr: dict[str, Any], commit: Commit, iteration: int, artifacts: list[Artifact],
+def build_metadata(pr: PRContext, commit: Commit, iteration: int, artifacts: list[Artifact],
                    pages: dict[str, str], built_at: datetime | None = None) -> dict[str, Any]:
     """The document written next to the archives (``pr`` is pr_context's value)."""
     return {
         "schema": "aither.build-metadata/v1",
-        "pr": {key: pr[key] for key in ("number", "title", "author", "base_ref", "head_ref", "base_sha", "url")}
-        | {"head_sha": pr["head_sha"]},
+        "pr": {"number": pr.number, "title": pr.title, "author": pr.author, "base_ref": pr.base_ref,
+               "head_ref": pr.head_ref, "base_sha": pr.base_sha, "url": pr.url, "head_sha": pr.head_sha},
         "git": {"commit": commit.sha, "message": commit.message, "author": commit.author, "date": commit.date},
         "build": {
             "iteration": iteration,
             "timestamp": (built_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
             "tools": tool_versions(),
         },
-        "environment": {"ring": pr.get("ring")},
+        "environment": {"ring": pr.ring},
         "artifacts": [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in artifacts],
         "pages": pages,
     }

@@ -11,6 +11,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Iterable
 
+from aither_assets import stages
+
 GROUPS = ("workflows", "docker", "tests", "docs", "config", "source")
 
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -41,9 +43,6 @@ def group_files(paths: Iterable[str]) -> dict[str, list[str]]:
     return {group: sorted(files) for group, files in groups.items()}
 
 
-STAGES = ("validation", "build", "quality", "tests", "image", "environment", "smoke", "dashboard")
-
-
 @dataclass(frozen=True)
 class StageDecision:
     run: bool
@@ -54,33 +53,27 @@ def plan_stages(groups: dict[str, list[str]], *, has_docker: bool = True,
                 has_ring: bool = True) -> dict[str, StageDecision]:
     """Which stages this head needs, each with the reason a person reads in the UI.
 
-    Validation and the dashboard always run. Anything but docs can change what we build
-    and test. Only source, docker and config changes change the image; no image means no
-    environment and no smoke test.
+    The stages and their rules are the registry's (``aither_assets/stages.py``): validation and
+    the dashboard always run; anything but docs can change what we build and test; only source,
+    docker and config changes change the image; no image means no environment and no smoke test.
     """
     changed = {group for group, files in groups.items() if files}
-    code_like = changed - {"docs"}
-    image_inputs = changed & {"source", "docker", "config"}
-
-    def decide(run: bool, yes: str, no: str) -> StageDecision:
-        return StageDecision(run, yes if run else no)
-
-    plan = {
-        "validation": StageDecision(True, "always: config, workflows and Dockerfile are checked on every head"),
-        "build": decide(bool(code_like), f"changed: {', '.join(sorted(code_like))}", "docs-only change"),
-        "quality": decide(bool(changed & {"source", "tests", "config"}), "source, tests or config changed",
-                          "no source, test or config change"),
-        "tests": decide(bool(code_like), f"changed: {', '.join(sorted(code_like))}", "docs-only change"),
-    }
-    if not has_docker:
-        plan["image"] = StageDecision(False, "the repo config has no docker section")
-    elif not has_ring:
-        plan["image"] = StageDecision(False, "the base branch maps to no ring")
-    else:
-        plan["image"] = decide(bool(image_inputs), f"changed: {', '.join(sorted(image_inputs))}",
-                               "no source, docker or config change")
-    image = plan["image"].run
-    plan["environment"] = decide(image, "a new image to preview", "no image for this head")
-    plan["smoke"] = decide(image, "a new environment to check", "no environment for this head")
-    plan["dashboard"] = StageDecision(True, "always: the PR page shows every stage, run or not")
+    plan: dict[str, StageDecision] = {}
+    for stage in stages.stages():
+        rule = stage.plan
+        if rule.always is not None:
+            plan[stage.name] = StageDecision(True, rule.always)
+            continue
+        if rule.needs_image_config and not has_docker:
+            plan[stage.name] = StageDecision(False, "the repo config has no docker section")
+            continue
+        if rule.needs_image_config and not has_ring:
+            plan[stage.name] = StageDecision(False, "the base branch maps to no ring")
+            continue
+        if rule.after is not None and not plan[rule.after].run:
+            plan[stage.name] = StageDecision(False, rule.skips)
+            continue
+        hits = sorted(changed & rule.groups) if rule.groups else None
+        run = bool(hits) if hits is not None else True
+        plan[stage.name] = StageDecision(run, rule.runs.format(groups=", ".join(hits or ())) if run else rule.skips)
     return plan

@@ -1,4 +1,6 @@
-"""The facts and plan for one PR head: what pr_context holds (plain data, no Dagster)."""
+"""The facts and plan for one PR head: what pr_context holds and every stage asset takes (plain data,
+no Dagster). Stored by Dagster's IO manager as this dataclass; its JSON form (``to_json``) is what
+the reports read."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.github.models import ChangedFile, PullRequest
-from aither_assets.prs.changes import group_files, plan_stages
+from aither_assets.prs.changes import StageDecision, group_files, plan_stages
 
 
 @dataclass(frozen=True)
@@ -25,14 +27,33 @@ class PRContext:
     labels: tuple[str, ...]
     ring: str | None
     file_groups: dict[str, list[str]]
-    plan: dict[str, dict[str, Any]]
+    plan: dict[str, StageDecision]
     head_moved: bool  # GitHub's head is newer than the SHA this run was asked to build
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON: the plan as ``{stage: {"run": bool, "reason": str}}``."""
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PRContext":
+        fields = dict(data)
+        fields["labels"] = tuple(fields.get("labels") or ())
+        fields["plan"] = {stage: StageDecision(bool(d["run"]), str(d["reason"])) for stage, d in data["plan"].items()}
+        return cls(**fields)
+
+    def __reduce__(self):
+        # Stored (pickled by Dagster's IO manager) as its plain JSON form, rebuilt through from_json.
+        return (PRContext.from_json, (self.to_json(),))
+
     def stage_runs(self, stage: str) -> bool:
-        return bool(self.plan[stage]["run"])
+        return self.plan[stage].run
+
+    def decision(self, stage: str) -> StageDecision:
+        return self.plan[stage]
+
+    @property
+    def stages_to_run(self) -> list[str]:
+        return [stage for stage, decision in self.plan.items() if decision.run]
 
 
 def build_context(pr: PullRequest, files: list[ChangedFile], config: OperatorConfig, run_sha: str | None,
@@ -55,6 +76,6 @@ def build_context(pr: PullRequest, files: list[ChangedFile], config: OperatorCon
         labels=pr.labels,
         ring=ring,
         file_groups=groups,
-        plan={stage: {"run": d.run, "reason": d.reason} for stage, d in plan.items()},
+        plan=plan,
         head_moved=bool(run_sha and run_sha != pr.head_sha),
     )

@@ -1,4 +1,8 @@
-"""What happened to each PR, read back from the Dagster instance (runs, materializations, checks)."""
+"""What happened to each PR, read back from the Dagster instance (runs, materializations, checks).
+
+The one reader of a run's records: it turns them into a typed ``RunSummary`` (``results.py``) that the
+dashboard, the GitHub feedback and the promotion gates read.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.storage.dagster_run import RunRecord
 
+from aither_assets import stages
 from aither_assets.github.models import PullRequest
+from aither_assets.results import AssetRecord, CheckState, RunSummary
 from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
 from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG, TRIGGER_TAG
-from aither_assets.stages import TEST_ASSET_NAMES
+from aither_assets.stages import Meta
 
 PR_CONTEXT = dg.AssetKey("pr_context")
 PR_FEEDBACK = dg.AssetKey("pr_feedback")
@@ -46,15 +52,16 @@ def skipped_reason(instance: dg.DagsterInstance, pr: PullRequest) -> str | None:
     if not records:
         return None
     metadata = metadata_json(records[0].asset_observation.metadata)
-    if metadata.get("state") == "skipped" and metadata.get("head_sha") == pr.head_sha:
-        return metadata.get("skipped_reason")
+    if metadata.get(Meta.STATE) == "skipped" and metadata.get(Meta.HEAD_SHA) == pr.head_sha:
+        return metadata.get(Meta.SKIPPED_REASON)
     return None
 
 
-def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict, dict, dict, list[str]]:
+def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun
+                ) -> tuple[dict[str, AssetRecord], dict[str, CheckState], dict[str, dict], list[str]]:
     """(assets, checks, check details, step failures) of one run."""
-    assets: dict[str, dict] = {}
-    checks: dict[str, str] = {}
+    assets: dict[str, AssetRecord] = {}
+    checks: dict[str, CheckState] = {}
     details: dict[str, dict] = {}
     failures: list[str] = []
     records = instance.get_records_for_run(
@@ -72,16 +79,17 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict,
         if event is None:
             continue
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
-            assets.setdefault(event.asset_key.to_user_string(), {"status": "NOT_MATERIALIZED", "metadata": {}})
+            assets.setdefault(event.asset_key.to_user_string(), AssetRecord("NOT_MATERIALIZED"))
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.step_materialization_data.materialization
-            assets[mat.asset_key.to_user_string()] = {"status": "MATERIALIZED", "metadata": metadata_json(mat.metadata)}
+            assets[mat.asset_key.to_user_string()] = AssetRecord("MATERIALIZED", metadata_json(mat.metadata))
         elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
             observation = event.asset_observation_data.asset_observation
             metadata = metadata_json(observation.metadata)
-            if metadata.get("state") == "skipped":
-                assets[observation.asset_key.to_user_string()] = {
-                    "status": "SKIPPED", "skipped_reason": metadata.get("skipped_reason"), "metadata": {}}
+            if metadata.get(Meta.STATE) == "skipped":
+                reason = metadata.get(Meta.SKIPPED_REASON)
+                assets[observation.asset_key.to_user_string()] = AssetRecord(
+                    "SKIPPED", skipped_reason=reason if isinstance(reason, str) else None)
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -93,29 +101,28 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[dict,
 
 
 def summarize(instance: dg.DagsterInstance, pulls: list[PullRequest], ring_of) -> dict[str, Any]:
+    """The demo's summary: one entry per open PR (its head's run, or why it has none), as JSON."""
     prs = []
     for pr in sorted(pulls, key=lambda p: p.number):
         run = run_for_head(instance, pr)
-        entry: dict[str, Any] = {
-            "number": pr.number,
-            "title": pr.title,
-            "head_sha": pr.head_sha,
-            "base": pr.base_ref,
-            "ring": ring_of(pr.base_ref),
+        extra: dict[str, Any] = {
             "skipped_reason": skipped_reason(instance, pr),
-            "run_id": run.run_id if run else None,
-            "run_status": run.status.value if run else None,
             "triggered_by": triggered_by(run) if run else None,
             "head_runs": instance.get_runs_count(filters=dg.RunsFilter(
                 job_name=PIPELINE_JOB_NAME, tags={PR_TAG: pr.partition_key, HEAD_SHA_TAG: pr.head_sha})),
-            "assets": {},
-            "checks": {},
-            "check_details": {},
-            "failures": [],
         }
+        assets, checks, details, failures = run_outcome(instance, run) if run is not None else ({}, {}, {}, [])
         if run is not None:
-            entry["assets"], entry["checks"], entry["check_details"], entry["failures"] = run_outcome(instance, run)
-            entry["reported_by"] = reported_by(instance, run.run_id)
+            extra["reported_by"] = reported_by(instance, run.run_id)
+        summary = RunSummary(
+            number=pr.number, head_sha=pr.head_sha, run_id=run.run_id if run else None,
+            run_status=run.status.value if run else None, title=pr.title, base=pr.base_ref,
+            ring=ring_of(pr.base_ref), assets=assets, checks=checks, check_details=details, failures=failures,
+            extra=extra,
+        )
+        entry = summary.to_json()
+        for unknown in ("author", "url"):  # the demo's summary never had them: PR facts come from GitHub
+            entry.pop(unknown)
         prs.append(entry)
     return {"prs": prs}
 
@@ -133,28 +140,29 @@ def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) ->
                                   limit=limit))
 
 
-def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> dict[str, Any]:
-    """The summary entry of one run, PR facts taken from its own pr_context materialization.
+def read_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> RunSummary:
+    """One run as its records say, PR facts taken from its own pr_context materialization.
 
     ``status`` stands in for the run's own status when the run reports on itself before it ends.
     """
     assets, checks, details, failures = run_outcome(instance, run)
-    context = assets.get("pr_context", {}).get("metadata", {})
-    return {
-        "number": int(run.tags[PR_TAG]),
-        "title": context.get("title"),
-        "author": context.get("author"),
-        "url": context.get("pr_url"),
-        "head_sha": run.tags.get(HEAD_SHA_TAG),
-        "base": context.get("base_ref"),
-        "ring": context.get("ring"),
-        "run_id": run.run_id,
-        "run_status": status or run.status.value,
-        "assets": assets,
-        "checks": checks,
-        "check_details": details,
-        "failures": failures,
-    }
+    context = assets["pr_context"].metadata if "pr_context" in assets else {}
+
+    def text(key: str) -> str | None:
+        value = context.get(key)
+        return value if isinstance(value, str) else None
+
+    return RunSummary(
+        number=int(run.tags[PR_TAG]), head_sha=run.tags.get(HEAD_SHA_TAG), run_id=run.run_id,
+        run_status=status or run.status.value, title=text(Meta.TITLE), author=text(Meta.AUTHOR),
+        url=text(Meta.PR_URL), base=text(Meta.BASE_REF), ring=text(Meta.RING),
+        assets=assets, checks=checks, check_details=details, failures=failures,
+    )
+
+
+def entry_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, status: str | None = None) -> dict[str, Any]:
+    """``read_run`` in its JSON form (the summary entry shape the dashboard's data files keep)."""
+    return read_run(instance, run, status).to_json()
 
 
 def _total(tests: list[dict], field: str) -> int | None:
@@ -165,14 +173,14 @@ def _total(tests: list[dict], field: str) -> int | None:
 
 def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
             current: tuple[str, str] | None = None, known: Mapping[str, dict] | None = None,
-            outcomes: Mapping[str, dict] | None = None) -> list[dict[str, Any]]:
+            outcomes: Mapping[str, Mapping[str, AssetRecord | dict]] | None = None) -> list[dict[str, Any]]:
     """One point per finished run of this PR, oldest first; a figure the run did not produce is None.
 
     ``current`` (run id, status) counts a run that reports on itself as finished with that status;
     its duration runs up to now and its point is marked provisional. ``known`` maps run ids to
     points computed before (the last dashboard's): a finished run's point never changes, so only
     new runs are read from the event log. ``outcomes`` maps run ids to assets already read (the
-    ``assets`` of an entry_for_run), which are not read again.
+    ``assets`` of a read_run), which are not read again.
     """
     known, outcomes = known or {}, outcomes or {}
     records = instance.get_run_records(
@@ -188,20 +196,21 @@ def history(instance: dg.DagsterInstance, number: int, limit: int = 30,
         if previous is not None and not own and not previous.get("provisional"):
             points.append(dict(previous))
             continue
-        assets = outcomes.get(run.run_id) or run_outcome(instance, run)[0]
-        tests = [assets[name]["metadata"] for name in TEST_ASSET_NAMES
-                 if assets.get(name, {}).get("status") == "MATERIALIZED"]
-
-        build = assets.get("build_artifacts", {}).get("metadata", {})
+        given = outcomes.get(run.run_id)
+        assets = ({name: r if isinstance(r, AssetRecord) else AssetRecord.from_json(r) for name, r in given.items()}
+                  if given else run_outcome(instance, run)[0])
+        materialized = {name: r.metadata for name, r in assets.items() if r and r.status == "MATERIALIZED"}
+        tests = [materialized[name] for name in stages.test_assets() if name in materialized]
+        build = materialized.get("build_artifacts", {})
         end_time = time.time() if own else record.end_time
         duration = (end_time - record.start_time) if end_time and record.start_time else None
         point = {
             "run_id": run.run_id,
             "sha": run.tags.get(HEAD_SHA_TAG),
-            "iteration": build.get("iteration"),
+            "iteration": build.get(Meta.ITERATION),
             "at": record.create_timestamp.isoformat(),
-            "tests_passed": _total(tests, "passed"),
-            "tests_failed": _total(tests, "failed"),
+            "tests_passed": _total(tests, Meta.PASSED),
+            "tests_failed": _total(tests, Meta.FAILED),
             "duration_seconds": round(duration, 1) if duration is not None else None,
             "run_status": current[1] if own else run.status.value,
         }

@@ -2,13 +2,15 @@ import json
 
 import dagster as dg
 
-from aither_assets.config.pipeline import load_pipeline_config
+from aither_assets.defs.paths import head_dir
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.resources import AitherConfig, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
 from aither_assets.packaging.metadata import build_metadata
 from aither_assets.packaging.package import build_archives, next_iteration, select_files
+from aither_assets.prs.context import PRContext
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.stages import Meta, sha256_key
 from aither_assets.workspace import safe_name
 
 
@@ -20,32 +22,32 @@ from aither_assets.workspace import safe_name
     output_required=False,
     description="Runtime package (.zip, .tar.gz) and build-metadata.json, stored under PR and SHA.",
 )
-def build_artifacts(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource,
+def build_artifacts(context: dg.AssetExecutionContext, pr: PRContext, workspace: WorkspaceResource,
                     aither_config: AitherConfig):
     if skip_unless_planned(context, pr, "build"):
         return
-    root = workspace.tree(pr["number"], pr["head_sha"])
-    pipeline = load_pipeline_config(root)
+    root = workspace.head(pr)
+    pipeline = workspace.pipeline(pr)
     operator = aither_config.operator
-    commit = workspace.cache().commit(operator.repository, pr["head_sha"])
-    iteration = next_iteration(previous_iterations(context), pr["head_sha"])
-    out_dir = operator.storage.artifacts / f"pr-{pr['number']}" / pr["head_sha"]
+    commit = workspace.cache().commit(operator.repository, pr.head_sha)
+    iteration = next_iteration(previous_iterations(context), pr.head_sha)
+    out_dir = head_dir(operator, pr)
     files = select_files(root, pipeline.package.include, pipeline.package.exclude)
-    basename = f"{safe_name(pipeline.app.name)}-pr{pr['number']}-{pr['head_sha'][:8]}"
+    basename = f"{safe_name(pipeline.app.name)}-pr{pr.number}-{pr.head_sha[:8]}"
     artifacts = build_archives(root, files, out_dir, basename, mtime=commit.timestamp)
-    pages = {"local": str(operator.storage.pages / f"pr-{pr['number']}" / "index.html")}
+    pages = {"local": str(operator.storage.pages / f"pr-{pr.number}" / "index.html")}
     document = build_metadata(pr, commit, iteration, artifacts, pages)
     (out_dir / "build-metadata.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     value = {"iteration": iteration, "dir": str(out_dir), "files": len(files),
              "artifacts": [a.to_json() for a in artifacts], "metadata_file": str(out_dir / "build-metadata.json")}
     yield dg.Output(value, metadata={
-        "head_sha": pr["head_sha"],
-        "iteration": iteration,
-        "files_packaged": len(files),
+        Meta.HEAD_SHA: pr.head_sha,
+        Meta.ITERATION: iteration,
+        Meta.FILES_PACKAGED: len(files),
         "artifact_dir": dg.MetadataValue.path(str(out_dir)),
         "artifacts": dg.MetadataValue.md(_artifact_table(artifacts)),
-        **{f"sha256_{a.name.removeprefix(basename + '.').replace('.', '_')}": a.sha256 for a in artifacts},
-        "build_metadata": dg.MetadataValue.json(document),
+        **{sha256_key(a.name.removeprefix(basename + ".")): a.sha256 for a in artifacts},
+        Meta.BUILD_METADATA: dg.MetadataValue.json(document),
     })
 
 
@@ -62,6 +64,6 @@ def previous_iterations(context: dg.AssetExecutionContext) -> list[tuple[str, in
     out = []
     for record in records:
         meta = record.asset_materialization.metadata
-        if "head_sha" in meta and "iteration" in meta:
-            out.append((meta["head_sha"].value, int(meta["iteration"].value)))
+        if Meta.HEAD_SHA in meta and Meta.ITERATION in meta:
+            out.append((meta[Meta.HEAD_SHA].value, int(meta[Meta.ITERATION].value)))
     return out

@@ -3,16 +3,15 @@
 import dagster as dg
 
 from aither_assets.config.errors import ConfigError
-from aither_assets.config.operator import OperatorConfig
-from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.reporting.feedback import announce_in_background
-from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
+from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWriter, WorkspaceResource
 from aither_assets.defs.skips import planned_skips
 from aither_assets.feedback import starting_entry
 from aither_assets.markdown import md_escape, md_table
 from aither_assets.prs.context import PRContext, build_context
 from aither_assets.runs.partitions import pr_partitions
 from aither_assets.runs.tags import HEAD_SHA_TAG
+from aither_assets.stages import Meta
 
 
 @dg.asset(
@@ -22,45 +21,38 @@ from aither_assets.runs.tags import HEAD_SHA_TAG
     description="PR facts, entry ring (from the base branch), changed files grouped, and the plan of stages.",
 )
 def pr_context(context: dg.AssetExecutionContext, github: GitHubResource, aither_config: AitherConfig,
-               workspace: WorkspaceResource) -> dg.Output[dict]:
+               workspace: WorkspaceResource, github_writer: GitHubWriter) -> dg.Output[PRContext]:
     client = github.client()
     number = int(context.partition_key)
     pr = client.pull(number)
     sha = context.run.tags.get(HEAD_SHA_TAG) or pr.head_sha
     try:
-        has_docker = load_pipeline_config(workspace.tree(number, sha)).docker is not None
+        has_docker = workspace.pipeline_at(number, sha).docker is not None
     except ConfigError:
         has_docker = True  # validation_report names the config errors and blocks the run
     ctx = build_context(pr, client.pull_files(number), aither_config.operator, sha, has_docker=has_docker)
     for observation in planned_skips(context.partition_key, ctx.head_sha, ctx.plan):
         context.log_event(observation)
-    announce_start(context, client, aither_config.operator, ctx)
-    return dg.Output(ctx.to_json(), metadata=context_metadata(ctx))
-
-
-def announce_start(context: dg.AssetExecutionContext, client, operator: OperatorConfig, ctx: PRContext) -> None:
-    """Every stage of this head shows pending on GitHub from the run's start until it reports.
-
-    Done here rather than by a run of its own: on a small machine a second run launch per
-    head costs more than these few calls; posted while the stages run. Never fails the run.
-    """
-    announce_in_background(context.run_id, client, operator, starting_entry(ctx.to_json(), context.run_id))
+    # Every stage of this head shows pending on GitHub from the run's start until it reports: posted
+    # while the stages run (a run of its own per head would cost more on a small machine).
+    announce_in_background(github_writer, client, aither_config.operator, starting_entry(ctx.to_json(), context.run_id))
+    return dg.Output(ctx, metadata=context_metadata(ctx))
 
 
 def context_metadata(ctx: PRContext) -> dict[str, dg.MetadataValue]:
-    plan_rows = [[stage, "run" if d["run"] else "skip", md_escape(d["reason"])] for stage, d in ctx.plan.items()]
+    plan_rows = [[stage, "run" if d.run else "skip", md_escape(d.reason)] for stage, d in ctx.plan.items()]
     group_rows = [[group, str(len(files)), md_escape(", ".join(files[:10]) + (" ..." if len(files) > 10 else ""))]
                   for group, files in ctx.file_groups.items()]
     return {
-        "title": dg.MetadataValue.text(ctx.title),
-        "author": dg.MetadataValue.text(ctx.author),
-        "pr_url": dg.MetadataValue.url(ctx.url),
-        "head_sha": dg.MetadataValue.text(ctx.head_sha),
-        "base_ref": dg.MetadataValue.text(ctx.base_ref),
-        "ring": dg.MetadataValue.text(ctx.ring or "none (base branch maps to no ring)"),
-        "fork": dg.MetadataValue.bool(ctx.is_fork),
+        Meta.TITLE: dg.MetadataValue.text(ctx.title),
+        Meta.AUTHOR: dg.MetadataValue.text(ctx.author),
+        Meta.PR_URL: dg.MetadataValue.url(ctx.url),
+        Meta.HEAD_SHA: dg.MetadataValue.text(ctx.head_sha),
+        Meta.BASE_REF: dg.MetadataValue.text(ctx.base_ref),
+        Meta.RING: dg.MetadataValue.text(ctx.ring or "none (base branch maps to no ring)"),
+        Meta.FORK: dg.MetadataValue.bool(ctx.is_fork),
         "head_moved": dg.MetadataValue.bool(ctx.head_moved),
-        "plan": dg.MetadataValue.md(md_table(["stage", "decision", "why"], plan_rows)),
+        Meta.PLAN: dg.MetadataValue.md(md_table(["stage", "decision", "why"], plan_rows)),
         "file_groups": dg.MetadataValue.md(md_table(["group", "files", "paths"], group_rows)),
-        "stages_to_run": dg.MetadataValue.json([s for s, d in ctx.plan.items() if d["run"]]),
+        Meta.STAGES_TO_RUN: dg.MetadataValue.json(ctx.stages_to_run),
     }

@@ -9,6 +9,7 @@ from aither_assets.config.operator import OperatorConfig
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.defs.skips import skip_observation
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
 from aither_assets.github.models import PullRequest
@@ -88,10 +89,7 @@ def observations(decision: TickDecision) -> list[dg.AssetObservation]:
     """What the sensor learnt without running anything: skipped heads and closed PRs, on pr_context."""
     events = []
     for pr, reason in decision.skipped:
-        events.append(dg.AssetObservation(
-            asset_key=pr_context.key, partition=pr.partition_key,
-            metadata={"state": "skipped", "head_sha": pr.head_sha, "skipped_reason": reason},
-        ))
+        events.append(skip_observation(pr_context.key, pr.partition_key, pr.head_sha, reason))
     for pr in decision.closed:
         events.append(dg.AssetObservation(
             asset_key=pr_context.key, partition=pr.partition_key,

@@ -2,14 +2,15 @@ import json
 
 import dagster as dg
 
-from aither_assets.dashboard.model import Links, page_from_summary
+from aither_assets.dashboard.model import page_from_summary
 from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
-from aither_assets.defs.resources import AitherConfig, GitHubResource
-from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
+from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWriter
+from aither_assets.links import Links
+from aither_assets.reporting.summary import history, pipeline_runs, read_run
 from aither_assets.runs.partitions import pr_partitions
 from aither_assets.runs.tags import REPORTED_RUN_TAG
 
@@ -67,16 +68,17 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     operator = aither_config.operator
     links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
     run, status = reported_run(context)
-    entry = entry_for_run(context.instance, run, status)
+    summary = read_run(context.instance, run, status)
+    entry = summary.to_json()
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
     points = history(context.instance, entry["number"], current=(run.run_id, status) if status else None,
-                     known=known_points(data_file), outcomes={run.run_id: entry["assets"]})
+                     known=known_points(data_file), outcomes={run.run_id: summary.assets})
     data_file.write_text(json.dumps({"entry": entry, "history": points}))
     all_pages = [page_from_summary(d["entry"], d["history"], links)
                  for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
-    page = page_from_summary(entry, points, links)
+    page = page_from_summary(summary, points, links)
     rings = list(operator.rings.ladder)
     files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages, rings=rings)}
     # Ring pages say which PR/digest runs in each ring; nothing is promoted yet, and they say so.
@@ -107,7 +109,8 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     deps=[pr_dashboard],
     description="Commit statuses (or check runs) per stage and the one sticky PR comment, updated in place.",
 )
-def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
-    entry = entry_for_run(context.instance, *reported_run(context))
-    report = publish_entry_feedback(context, github.client(), aither_config.operator, entry)
+def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource,
+                github_writer: GitHubWriter):
+    summary = read_run(context.instance, *reported_run(context))
+    report = publish_entry_feedback(context, github_writer, github.client(), aither_config.operator, summary)
     return dg.MaterializeResult(metadata=report.to_metadata())

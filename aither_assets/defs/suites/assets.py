@@ -2,19 +2,19 @@ import os
 
 import dagster as dg
 
-from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.paths import head_dir
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.resources import AitherConfig, SandboxResource, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
+from aither_assets.prs.context import PRContext
 from aither_assets.runs.partitions import pr_partitions
 from aither_assets.sandbox.model import STOP_LABELS
-from aither_assets.stages import TEST_ASSETS
+from aither_assets.stages import TEST_ASSETS, Meta, stage_asset
 from aither_assets.suites.markdown import coverage_gaps, failures_table, suites_table
 from aither_assets.suites.plan import plan_suites
 from aither_assets.suites.runner import SuiteResult, run_suites
 
-ALL_PASSED = "all_tests_passed"
+ALL_PASSED = stage_asset("unit_tests").check  # the same check on each test asset
 
 
 @dg.multi_asset(
@@ -33,13 +33,13 @@ ALL_PASSED = "all_tests_passed"
     # Right after validation when steps take turns: the longest step, and the deploy waits for it.
     op_tags={"dagster/priority": "10"},
 )
-def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig,
-                sandbox: SandboxResource):
+def test_suites(context: dg.AssetExecutionContext, pr: PRContext, workspace: WorkspaceResource,
+                aither_config: AitherConfig, sandbox: SandboxResource):
     """One step for all three kinds, so every suite shares one pool of workers (one per core)."""
     if skip_unless_planned(context, pr, "tests"):
         return
-    root = workspace.tree(pr["number"], pr["head_sha"])
-    plan = plan_suites(load_pipeline_config(root).tests, root)
+    root = workspace.head(pr)
+    plan = plan_suites(workspace.pipeline(pr).tests, root)
     wanted = {TEST_ASSETS[key.path[-1]] for key in context.selected_asset_keys}
     suites = [s for s in plan.suites if s.kind in wanted]
     out_dir = head_dir(aither_config.operator, pr, "test-reports")
@@ -51,7 +51,7 @@ def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: Workspac
         yield check_result(key, mine)
 
 
-def suite_metadata(pr: dict, results: list[SuiteResult], plan) -> dict:
+def suite_metadata(pr: PRContext, results: list[SuiteResult], plan) -> dict:
     reports = [r.report for r in results if r.report is not None]
     complete = len(reports) == len(results)
 
@@ -60,21 +60,21 @@ def suite_metadata(pr: dict, results: list[SuiteResult], plan) -> dict:
         return sum(getattr(rep, field) for rep in reports) if complete and results else None
 
     meta = {
-        "head_sha": pr["head_sha"],
-        "suites": len(results),
-        "tests": total("tests"),
-        "passed": total("passed"),
-        "failed": total("failed"),
-        "errors": total("errors"),
-        "skipped": total("skipped"),
-        "duration_seconds": round(sum(r.duration_seconds or 0 for r in results), 2),
+        Meta.HEAD_SHA: pr.head_sha,
+        Meta.SUITES: len(results),
+        Meta.TESTS: total("tests"),
+        Meta.PASSED: total("passed"),
+        Meta.FAILED: total("failed"),
+        Meta.ERRORS: total("errors"),
+        Meta.SKIPPED: total("skipped"),
+        Meta.DURATION_SECONDS: round(sum(r.duration_seconds or 0 for r in results), 2),
         "suite_results": dg.MetadataValue.md(suites_table(results) if results else "no suite of this kind is declared"),
         "failing_tests": dg.MetadataValue.md(failures_table(results) or "none"),
-        "suite_json": dg.MetadataValue.json([r.to_json() for r in results]),
+        Meta.SUITE_JSON: dg.MetadataValue.json([r.to_json() for r in results]),
     }
     if plan is not None:
         meta["uncovered_tests"] = dg.MetadataValue.md(coverage_gaps(plan) or "none: every test file belongs to a suite")
-        meta["uncovered_count"] = len(plan.uncovered)
+        meta[Meta.UNCOVERED_COUNT] = len(plan.uncovered)
     return {k: v for k, v in meta.items() if v is not None}
 
 

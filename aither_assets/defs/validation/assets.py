@@ -2,10 +2,12 @@ import dagster as dg
 
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.resources import WorkspaceResource
+from aither_assets.prs.context import PRContext
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.stages import Meta, stage_asset
 from aither_assets.validation.report import blocking, markdown_table, validate_checkout
 
-NO_ERRORS = "no_error_findings"
+NO_ERRORS = stage_asset("validation_report").check
 
 
 @dg.asset(
@@ -18,14 +20,14 @@ NO_ERRORS = "no_error_findings"
     description="Repo config, YAML, workflow wiring, Dockerfile (hadolint), compose, and zizmor findings.",
     op_tags={"dagster/priority": "20"},  # quick, and it gates the deploy: first when steps take turns
 )
-def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource):
-    root = workspace.tree(pr["number"], pr["head_sha"])
+def validation_report(context: dg.AssetExecutionContext, pr: PRContext, workspace: WorkspaceResource):
+    root = workspace.head(pr)
     report = validate_checkout(root, workspace.config.operator.validation)
     counts = report.counts
     yield dg.Output(report.to_json(), metadata={
-        "head_sha": pr["head_sha"],
+        Meta.HEAD_SHA: pr.head_sha,
         "findings": dg.MetadataValue.md(markdown_table(report.findings) if report.findings else "none"),
-        "files_checked": report.files_checked,
+        Meta.FILES_CHECKED: report.files_checked,
         **{f"{severity}_count": n for severity, n in counts.items()},
         "tools": dg.MetadataValue.json(report.tools),
         "counts_by_tool": dg.MetadataValue.json(report.counts_by_tool),

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from aither_assets.defs.reporting.feedback import announce_in_background, publish_entry_feedback
 from aither_assets.feedback import CONTEXTS
+from aither_assets.github.writer import SerialWriter
 from aither_assets_tests.feedback.conftest import (  # noqa: F401 - fixtures
     FAILING_TEST_PR,
     SUCCESS_PR,
@@ -29,10 +30,12 @@ def test_results_land_after_a_slow_start_announcement(github, local_entry) -> No
     operator = github.operator_config()
     github.store.set_faults(latency_ms=60)  # every call slow, like github.com
 
+    writer = SerialWriter("run-1")  # the run's GitHubWriter
     started = time.monotonic()
-    announce_in_background("run-1", github.client(), operator, first)
+    announce_in_background(writer, github.client(), operator, first)
     returned_after = time.monotonic() - started
-    report = publish_entry_feedback(step_context("run-1"), github.client(), operator, final)
+    report = publish_entry_feedback(step_context("run-1"), writer, github.client(), operator, final)
+    writer.close()
     github.store.set_faults(latency_ms=0)
 
     assert returned_after < 0.05, "announcing must not hold up the step"
@@ -44,6 +47,6 @@ def test_results_land_after_a_slow_start_announcement(github, local_entry) -> No
 
 def test_publishing_without_an_announcement_does_not_wait(github, local_entry) -> None:  # noqa: F811
     final = local_entry(SUCCESS_PR)
-    report = publish_entry_feedback(step_context("run-without-announcement"), github.client(),
+    report = publish_entry_feedback(step_context("run-without-announcement"), SerialWriter(), github.client(),
                                     github.operator_config(), final)
     assert report.errors == [] and report.statuses_set == len(CONTEXTS)

@@ -5,7 +5,7 @@ import yaml
 from dagster._core.storage.dagster_run import DagsterRun
 
 from aither_assets.defs.reporting.assets import pr_dashboard, pr_feedback
-from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWriter
 from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets_tests.conftest import OWNER, REPO
@@ -34,7 +34,7 @@ def test_a_report_run_reports_on_its_run_even_when_a_newer_head_waits(github, tm
                                     tags={PR_TAG: str(number), HEAD_SHA_TAG: newer_sha}))
         result = dg.materialize(
             [pr_dashboard, pr_feedback], instance=instance, partition_key=str(number),
-            resources={"aither_config": config, "github": GitHubResource(config=config)},
+            resources={"aither_config": config, "github": GitHubResource(config=config), "github_writer": GitHubWriter()},
             tags={REPORTED_RUN_TAG: "failed-run"},
         )
         assert result.success

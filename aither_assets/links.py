@@ -1,7 +1,9 @@
-"""Where the feedback points: the Dagster run, the asset pages, the PR dashboard.
+"""Where the reports point: the Dagster run, the asset pages, the PR dashboard. One place for the URL
+formats: ``Links`` holds the operator's base URLs (the Dagster UI, where the pages are published);
+``FeedbackLinks`` are the links of one run, as the GitHub feedback uses them.
 
 Only http(s) URLs are ever used as link targets; anything else is dropped (for
-``target_url``/``details_url``) or shown as escaped text (in the comment).
+``target_url``/``details_url``) or shown as escaped text (in the comment and on the pages).
 """
 
 from __future__ import annotations
@@ -38,6 +40,47 @@ def link_target(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class Links:
+    """Base URLs (operator configuration, not PR data)."""
+
+    dagster_ui: str | None = None  # e.g. http://127.0.0.1:3000
+    pages_base: str | None = None  # where the pages are published, e.g. https://acme.github.io/app
+
+    def run(self, run_id: str | None) -> str | None:
+        if not self.dagster_ui or not run_id:
+            return None
+        return f"{self.dagster_ui.rstrip('/')}/runs/{urllib.parse.quote(str(run_id), safe='')}"
+
+    def asset_template(self) -> str | None:
+        """An asset's page with ``{asset}`` (its key path, quoted) and ``{partition}`` to fill in.
+
+        Same format as the UI's own ``assetDetailsPathForKey``: ``/assets/<key path>?view=partitions&partition=<p>``.
+        """
+        if not self.dagster_ui:
+            return None
+        return self.dagster_ui.rstrip("/") + "/assets/{asset}?view=partitions&partition={partition}"
+
+    def asset(self, asset_name: str, partition: str | int) -> str | None:
+        """The asset's page in the Dagster UI, on its partitions tab with this PR's partition selected."""
+        template = self.asset_template()
+        return None if template is None else fill_asset_template(template, asset_name, partition)
+
+    def pr_page(self, number: int) -> str | None:
+        if not self.pages_base:
+            return None
+        return f"{self.pages_base.rstrip('/')}/pr-{int(number)}/"
+
+    def for_run(self, entry: Mapping[str, Any]) -> "FeedbackLinks":
+        """The links of one run's feedback: its run page, its asset pages, its PR's dashboard page."""
+        return FeedbackLinks.for_dagster(self.dagster_ui, entry, dashboard=self.pr_page(entry["number"]))
+
+
+def fill_asset_template(template: str, asset_name: str, partition: str | int) -> str:
+    path = "/".join(urllib.parse.quote(part, safe="") for part in asset_name.split("/"))
+    return template.format(asset=path, partition=urllib.parse.quote(str(partition), safe=""))
+
+
+@dataclass(frozen=True)
 class FeedbackLinks:
     """URLs the feedback links to; any of them may be missing.
 
@@ -62,13 +105,11 @@ class FeedbackLinks:
     def for_dagster(cls, dagster_url: str | None, entry: Mapping[str, Any],
                     dashboard: str | None = None) -> "FeedbackLinks":
         """Links into a Dagster webserver at ``dagster_url`` for one PR summary entry."""
-        base = (dagster_url or "").rstrip("/")
-        if not is_http_url(base):
+        base = Links(dagster_ui=dagster_url)
+        if not is_http_url((dagster_url or "").rstrip("/")):
             return cls(dashboard=http_url_or_none(dashboard))
-        run_id = entry.get("run_id")
-        run = f"{base}/runs/{urllib.parse.quote(str(run_id), safe='')}" if run_id else None
-        return cls(run=run, dashboard=http_url_or_none(dashboard),
-                   asset=base + "/assets/{asset}?view=partitions&partition={partition}")
+        return cls(run=base.run(entry.get("run_id")), dashboard=http_url_or_none(dashboard),
+                   asset=base.asset_template())
 
     def run_url(self) -> str | None:
         return http_url_or_none(self.run)
@@ -80,8 +121,7 @@ class FeedbackLinks:
         if not self.asset:
             return None
         try:
-            url = self.asset.format(asset=urllib.parse.quote(asset, safe=""),
-                                    partition=urllib.parse.quote(str(partition), safe=""))
+            url = fill_asset_template(self.asset, asset, partition)
         except (KeyError, IndexError, ValueError):
             return None
         return http_url_or_none(url)
