@@ -91,6 +91,9 @@ class StorageConfig(_Strict):
     artifacts_dir: Path | None = None
     pages_dir: Path | None = None
     workspaces_dir: Path | None = None
+    # Production profile: the environment variable holding a PostgreSQL URL (it carries a password).
+    # The tables every process shares (head claims, preview ports) then live there, not in files under root.
+    state_postgres_url_env: EnvVarName | None = None
 
     @property
     def artifacts(self) -> Path:
@@ -222,11 +225,20 @@ class OperatorConfig(_Strict):
             raise ValueError(f"registry credentials: environment variable(s) {missing} are not set")
         return {"username": environ[reg.username_env], "password": environ[reg.password_env]}
 
+    def state_postgres_url(self, environ: Mapping[str, str]) -> str | None:
+        """The PostgreSQL URL of the shared tables (None: SQLite files under the storage root)."""
+        name = self.storage.state_postgres_url_env
+        if name is None:
+            return None
+        if not environ.get(name):
+            raise ValueError(f"storage.state_postgres_url_env: environment variable {name} is not set")
+        return environ[name]
+
     def resolve_paths(self, base: Path) -> "OperatorConfig":
         """Relative storage paths are relative to the config file, not the current directory."""
         storage = self.storage
         fixed = {
-            name: (base / value if value is not None and not value.is_absolute() else value)
+            name: (base / value if isinstance(value, Path) and not value.is_absolute() else value)
             for name, value in storage.model_dump().items()
         }
         return self.model_copy(update={"storage": StorageConfig(**fixed)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import time
@@ -229,14 +230,14 @@ def teardown_all(config, client) -> dict:
     """--once leaves nothing running: every preview container of the app removed, every port freed,
     and the PRs' GitHub deployments marked inactive (what the teardown job does one PR at a time)."""
     from aither_assets.environments.docker_env import PreviewEnvironments
-    from aither_assets.environments.ports import PortAllocator
+    from aither_assets.environments.ports import ports_for
     from aither_assets.feedback import deactivate_deployments
 
     environments = PreviewEnvironments(app=config.app)
     removed = environments.sweep(open_prs=set())
     for pr in removed:
         deactivate_deployments(client, pr)
-    ports = PortAllocator(config.storage.root / "ports.sqlite3", *config.preview.port_range)
+    ports = ports_for(config.storage.root, config.state_postgres_url(os.environ), *config.preview.port_range)
     for pr in list(ports.allocations()):
         ports.release(pr)
     return {"removed_prs": sorted(removed), "left_running": [c.name for c in environments.list_ours()]}

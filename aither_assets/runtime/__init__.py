@@ -1,0 +1,1 @@
+"""How the control plane runs: Dagster runtime parts (executor, launcher, storage) and process helpers."""
