@@ -96,8 +96,20 @@ class _PgCursor:
         return self._cursor.rowcount
 
 
+def libpq_url(url: str) -> str:
+    """``url`` as libpq reads it: the deployment's one URL is SQLAlchemy's ``postgresql+psycopg2://...``
+    (Dagster's storage reads it too, and SQLAlchemy 2.1 would otherwise pick the psycopg 3 driver)."""
+    return re.sub(r"^postgres(?:ql)?\+[a-z0-9]+://", "postgresql://", url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``url`` with the psycopg2 driver named, for Dagster's Postgres storage (see :func:`libpq_url`)."""
+    return re.sub(r"^postgres(?:ql)?(?:\+[a-z0-9]+)?://", "postgresql+psycopg2://", url)
+
+
 class PostgresStore:
-    """The production profile: the store's tables in a PostgreSQL database (``url``: a libpq URL)."""
+    """The production profile: the store's tables in a PostgreSQL database (``url``: a libpq or
+    ``postgresql+psycopg2://`` URL)."""
 
     def __init__(self, url: str, name: str, connect_timeout: int = 10):
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
@@ -110,7 +122,7 @@ class PostgresStore:
     def _connection(self):
         import psycopg2  # production profile only: the embedded stack never needs the driver
 
-        conn = psycopg2.connect(self.url, connect_timeout=self._connect_timeout)
+        conn = psycopg2.connect(libpq_url(self.url), connect_timeout=self._connect_timeout)
         try:
             yield conn
         finally:
