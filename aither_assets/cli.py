@@ -46,18 +46,24 @@ def validate(path: Path, operator: bool) -> None:
 @click.option("--reset", is_flag=True, help="Wipe --data first and seed the sample PRs again.")
 @click.option("--port", "ui_port", default=3000, show_default=True, help="Dagster UI port (interactive).")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds --once waits for the runs.")
-def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float) -> None:
-    """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
+@click.option("--profile", type=click.Choice(["embedded", "production"]), default="embedded", show_default=True,
+              help="embedded: SQLite, runs forked in the daemon. production: PostgreSQL, a code image, one container "
+                   "per run (DockerRunLauncher), webserver and daemon as separate processes.")
+def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float,
+         profile: str) -> None:
+    """Run the product on one machine: local GitHub with sample PRs, a registry, Dagster."""
     from aither_assets.demo.run import run_interactive, run_once
     from aither_assets.demo.stack import StackError, stop_on_sigterm
+    from aither_assets.devstack.codeimage import CodeImageError
+    from aither_assets.devstack.postgres import PostgresUnavailable
 
     data_dir = data_dir.resolve()
     stop_on_sigterm()
     try:
         if once:
-            sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))
-        run_interactive(data_dir, reset, ui_port)
-    except StackError as exc:
+            sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout, profile))
+        run_interactive(data_dir, reset, ui_port, profile)
+    except (StackError, CodeImageError, PostgresUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 

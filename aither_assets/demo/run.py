@@ -22,6 +22,9 @@ from aither_assets.localgithub.store import LocalGitHub
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+#: embedded: SQLite and run workers forked in the daemon (one machine). production: Postgres, a code server
+#: and one container per run (dagster-docker), webserver, daemon and receiver as separate processes.
+PROFILES = ("embedded", "production")
 
 
 def prepare(data_dir: Path, reset: bool) -> Seeded:
@@ -43,15 +46,19 @@ def prepare(data_dir: Path, reset: bool) -> Seeded:
 
 
 def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str,
-                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None) -> Path:
+                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None,
+                          postgres_url_env: str | None = None) -> Path:
     path = data_dir / "aither.yaml"
+    storage = {"root": str(data_dir / "store")}
+    if postgres_url_env:  # production: head claims and preview ports in Postgres, beside the instance
+        storage["state_postgres_url_env"] = postgres_url_env
     path.write_text(yaml.safe_dump({
         "repository": repository,
         "github": {"api_url": github_url, "token_env": TOKEN_ENV, "seconds_between_writes": 0},
         "registry": {"address": registry, "insecure": True},
         # Nothing can be pulled here: the sample's Dockerfile gets a base built from Debian packages.
         "images": {"base_images": base_images},
-        "storage": {"root": str(data_dir / "store")},
+        "storage": storage,
         # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
         "pages": {"base_url": pages_url, "gh_pages": True},
         **({"dagster_ui_url": ui_url} if ui_url else {}),
@@ -60,7 +67,7 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
 
 
 def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
-          ui_port: int | None = None, interactive: bool = False) -> dict[str, str]:
+          ui_port: int | None = None, interactive: bool = False, profile: str = "embedded") -> dict[str, str]:
     check_docker()
     print("building the local base image (cached after the first time) ...", flush=True)
     base_images = ensure_base_images(["linux/amd64"])
@@ -69,18 +76,59 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
     pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
     ui_port = ui_port or free_port()
     ui_url = f"http://127.0.0.1:{ui_port}"
+    production = profile == "production"
+    database = start_database(stack, data_dir) if production else {}
     config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url,
-                                   ui_url if interactive else None)
-    env = dagster_env(data_dir, config, seeded, sensor_interval)
-    stack.start_dagster(env, ui_port)
+                                   ui_url if interactive else None, next(iter(database), None))
+    env = {**dagster_env(config, seeded, sensor_interval), **database}
+    if production:
+        env["DAGSTER_HOME"] = start_production_dagster(stack, data_dir, config, env, ui_port)
+    else:
+        env["DAGSTER_HOME"] = str(dagster_home(data_dir))
+        stack.start_dagster(env, ui_port)
     webhooks = start_webhooks(stack, data_dir, seeded.repository, env, ui_url)
     return {"github": github_url, "registry": registry, "dagster": ui_url, "pages": pages_url or "",
             "webhooks": webhooks, **env}
 
 
-def dagster_env(data_dir: Path, config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
+def start_database(stack: Stack, data_dir: Path) -> dict[str, str]:
+    """Production: PostgreSQL in the demo's folder, stopped when the stack stops; {URL variable: URL}."""
+    from aither_assets.devstack import postgres
+    from aither_assets.devstack.production import postgres_env, start_postgres
+
+    print("starting PostgreSQL in the demo's folder ...", flush=True)
+    server = start_postgres(data_dir, free_port(5433))
+    stack.cleanups.append(lambda: postgres.stop(server))
+    return postgres_env(server)
+
+
+def start_production_dagster(stack: Stack, data_dir: Path, config_path: Path, env: dict[str, str],
+                             ui_port: int) -> str:
+    """The code image, the production DAGSTER_HOME, the code server (a container of the image), then the
+    webserver and the daemon as separate processes. Returns DAGSTER_HOME."""
+    from aither_assets.devstack import production
+    from aither_assets.devstack.codeimage import ensure_code_image
+
+    image = ensure_code_image().tag
+    config = load_operator_config(config_path)
+    with environment(env):
+        home = production.production_home(data_dir, image, config, config_path)
+    env = {**env, "DAGSTER_HOME": str(home), "DAGSTER_CURRENT_IMAGE": image}
+    production.remove_containers(data_dir)  # a code server left by a killed demo holds the name
+    stack.cleanups.append(lambda: production.remove_containers(data_dir))
+    port = free_port()
+    names = [*production.run_env_var_names(config, production.TUNING_ENV), "DAGSTER_HOME", "DAGSTER_CURRENT_IMAGE"]
+    argv = production.code_server_argv(data_dir, image, port, names, production.mounts(data_dir, config, config_path))
+    proc, log = stack.spawn("code-server", argv, env)
+    production.wait_code_server(port, proc, log)
+    workspace = production.write_workspace(data_dir, port)
+    stack.start_webserver(env, ui_port, workspace)
+    stack.start_daemon(env, workspace)
+    return str(home)
+
+
+def dagster_env(config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
     return {
-        "DAGSTER_HOME": str(dagster_home(data_dir)),
         "AITHER_CONFIG": str(config),
         TOKEN_ENV: seeded.api_token,
         "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
@@ -110,10 +158,11 @@ def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str,
     return url
 
 
-def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
+def run_interactive(data_dir: Path, reset: bool, ui_port: int, profile: str = "embedded") -> None:
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True)
+        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True,
+                     profile=profile)
         print(f"Dagster UI:    {urls['dagster']}")
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
@@ -127,10 +176,10 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
             dead = [name for name, proc in stack.procs if proc.poll() is not None]
             print(f"stopping: {', '.join(dead)} exited (see {data_dir / 'logs'})")
         except KeyboardInterrupt:
-            print("\nstopping the embedded stack ...")
+            print(f"\nstopping the {profile} stack ...")
 
 
-def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:
+def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profile: str = "embedded") -> int:
     """Seed, let the real sensors and daemon process every PR, push once more to one PR (its second
     iteration), write the summary, tear down and stop everything."""
     import dagster as dg
@@ -139,7 +188,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
 
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        env = start(stack, data_dir, seeded, sensor_interval=2)
+        env = start(stack, data_dir, seeded, sensor_interval=2, profile=profile)
         with environment({k: v for k, v in env.items() if k.isupper()}):
             config = load_operator_config(env["AITHER_CONFIG"])
             client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
@@ -158,15 +207,27 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
                 summary["github"] = github_feedback_facts(client, pulls)
                 summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
                 summary["teardown"] = teardown_all(config, client)
+                summary["profile"] = profile
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
+    if profile == "production":  # after the stack stopped: no container of this deployment, no database server
+        summary["teardown"].update(stopped_after(data_dir))
+        json_path.write_text(json.dumps(summary, indent=2))
     problems = verdict(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
           f"summary in {json_path}")
     return 1 if problems else 0
+
+
+def stopped_after(data_dir: Path) -> dict:
+    """What the production profile left behind: containers of this deployment, and whether Postgres answers."""
+    from aither_assets.devstack.production import left_containers
+
+    pid_file = data_dir / "postgres" / "data" / "postmaster.pid"
+    return {"containers_left": left_containers(data_dir), "postgres_running": pid_file.exists()}
 
 
 def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
@@ -299,4 +360,8 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
             problems.append(f"#{number} has {facts['sticky_comments']} sticky comments, expected exactly one")
     if summary.get("teardown", {}).get("left_running"):
         problems.append(f"preview containers still running after teardown: {summary['teardown']['left_running']}")
+    if summary.get("teardown", {}).get("containers_left"):
+        problems.append(f"containers of the deployment left after stopping: {summary['teardown']['containers_left']}")
+    if summary.get("teardown", {}).get("postgres_running"):
+        problems.append("PostgreSQL is still running after stopping")
     return problems

@@ -40,8 +40,10 @@ VENV = "/opt/aither"
 RECIPE_VERSION = 1
 INPUTS_LABEL = "io.aither.code.inputs"
 
-#: Debian packages on top of the base, each with its dependencies (minus what the base has).
-EXTRA_PACKAGES = ("git", "dash", "libsqlite3-0", "libffi8", "libuuid1", "libbz2-1.0", "liblzma5")
+#: Debian packages on top of the base, each with its dependencies (minus what the base has). libstdc++6:
+#: grpcio's extension (the code server, run workers) links it. coreutils: Dagster's compute log capture runs tail.
+EXTRA_PACKAGES = ("git", "dash", "coreutils", "libstdc++6",
+                  "libsqlite3-0", "libffi8", "libuuid1", "libbz2-1.0", "liblzma5")
 #: The stdlib extension modules the base removed (their libraries were missing) and this image restores.
 RESTORED_EXTENSIONS = ("_sqlite3", "_ctypes", "_uuid", "_bz2", "_lzma")
 #: Dependencies not unpacked: maintainer tooling a container never runs.
@@ -117,7 +119,9 @@ def extra_debs() -> list[str]:
     """``EXTRA_PACKAGES`` and their dependencies as apt resolves them, minus the base image's packages."""
     out = _run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
                 "--no-breaks", "--no-replaces", "--no-enhances", *EXTRA_PACKAGES], what="resolving packages")
-    names = {line.strip() for line in out.splitlines() if line and not line.startswith((" ", "<"))}
+    # "name:arm64" lines are the same packages for a foreign architecture dpkg also knows (base images for
+    # arm64 add it): this image is the host's architecture only.
+    names = {line.strip() for line in out.splitlines() if line and not line.startswith((" ", "<")) and ":" not in line}
     return sorted(names - _base_packages() - SKIPPED_PACKAGES)
 
 
@@ -182,10 +186,22 @@ FROM $BASE_IMAGE
 USER 0
 COPY rootfs/ /
 COPY --from=install {VENV} {VENV}
+COPY dg.toml {VENV}/lib/python3.11/site-packages/dg.toml
 ENV PATH={VENV}/bin:/usr/local/bin:/usr/bin:/bin HOME=/root
 WORKDIR /root
 CMD ["dagster", "--version"]
 """
+
+
+def dg_toml(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> str:
+    """The project's [tool.dg] settings as a dg.toml: installed from a wheel, the package has no pyproject.toml
+    above it, and load_from_defs_folder finds the defs module through this file beside it."""
+    import tomllib
+
+    dg = tomllib.loads(pyproject.read_text())["tool"]["dg"]
+    lines = [f'directory_type = "{dg["directory_type"]}"', "", "[project]"]
+    lines += [f'{key} = "{value}"' for key, value in dg["project"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def _tree_digest(root: Path, digest) -> None:
@@ -255,6 +271,7 @@ def ensure_code_image(cache_dir: Path = CACHE_DIR, lock: Path = LOCK_FILE, log=p
             shutil.copy2(lock, wheelhouse / "production.txt")
             pip_wheel = next(wheelhouse.glob(f"pip-{_pip_version()}-*.whl")).name
             project_wheel = next(wheelhouse.glob(f"aither_assets-{version}-*.whl")).name
+            (context / "dg.toml").write_text(dg_toml())
             (context / "Dockerfile").write_text(
                 DOCKERFILE.replace("PIP_WHEEL", pip_wheel).replace("PROJECT_WHEEL", project_wheel))
             debs = download_debs([*names, "libpython3.11-stdlib"], cache_dir / "debs" / "code")

@@ -37,7 +37,7 @@ def _run(tag: str, *argv: str) -> str:
 def test_code_image_runs_the_control_plane(docker_engine):
     image = codeimage.ensure_code_image(log=lambda _: None)
     assert image.tag.startswith(f"{codeimage.REPOSITORY}:{codeimage.project_version()}-")
-    assert _run(image.tag, "python", "-c", "import aither_assets, dagster_postgres, dagster_docker, sqlite3; "
+    assert _run(image.tag, "python", "-c", "import aither_assets, dagster_postgres, dagster_docker, grpc, psycopg2, sqlite3; "
                 "print(aither_assets.__file__)").strip().startswith(codeimage.VENV)
     assert _run(image.tag, "dagster", "--version").strip() == "dagster, version 1.13.27"
     assert _run(image.tag, "git", "--version").startswith("git version")
