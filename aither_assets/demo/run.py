@@ -208,6 +208,8 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
                 summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
                 summary["teardown"] = teardown_all(config, client)
                 summary["profile"] = profile
+                if profile == "production":
+                    summary["runs_in_containers"] = runs_in_containers(instance)
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
@@ -220,6 +222,16 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
           f"summary in {json_path}")
     return 1 if problems else 0
+
+
+def runs_in_containers(instance) -> dict:
+    """How many of the instance's runs the DockerRunLauncher started in a container, and from which images."""
+    from dagster._core.storage.tags import DOCKER_IMAGE_TAG
+    from dagster_docker.docker_run_launcher import DOCKER_CONTAINER_ID_TAG
+
+    runs = instance.get_runs()
+    return {"runs": len(runs), "with_container": sum(1 for r in runs if r.tags.get(DOCKER_CONTAINER_ID_TAG)),
+            "images": sorted({r.tags[DOCKER_IMAGE_TAG] for r in runs if DOCKER_IMAGE_TAG in r.tags})}
 
 
 def stopped_after(data_dir: Path) -> dict:
