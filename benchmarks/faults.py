@@ -29,10 +29,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
-from aither_assets.demo.run import _wait_for_runs, prepare, start, teardown_all
-from aither_assets.demo.stack import TOKEN_ENV, Stack, environment, stop_on_sigterm
+from aither_assets.devstack.demo.run import _wait_for_runs, prepare, start, teardown_all
+from aither_assets.devstack.demo.stack import TOKEN_ENV, Stack, environment, stop_on_sigterm
+from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
+from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

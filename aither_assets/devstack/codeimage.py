@@ -110,7 +110,7 @@ def build_wheelhouse(target: Path, lock: Path = LOCK_FILE, python: str = sys.exe
 
 
 def _base_packages() -> frozenset[str]:
-    from aither_assets.images.base import PACKAGES
+    from aither_assets.devstack.baseimage import PACKAGES
 
     return frozenset(PACKAGES)
 
@@ -243,8 +243,8 @@ def ensure_code_image(cache_dir: Path = CACHE_DIR, lock: Path = LOCK_FILE, log=p
     """Build (or reuse) the code image for the current tree; also tag it ``aither/code:<version>``."""
     import docker
 
-    from aither_assets.gitcmd import file_lock
-    from aither_assets.images.base import ensure_base_images
+    from aither_assets.devstack.baseimage import ensure_base_images
+    from aither_assets.runtime.gitcmd import file_lock
 
     base_id = ensure_base_images(["linux/amd64"])["linux/amd64"]
     names = extra_debs()

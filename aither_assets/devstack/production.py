@@ -116,7 +116,7 @@ def code_server_argv(data_dir: Path, image: str, port: int, env_names: list[str]
 def wait_code_server(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
     import time
 
-    from aither_assets.demo.stack import StackError, _tail
+    from aither_assets.devstack.demo.stack import StackError, _tail
 
     deadline = time.monotonic() + timeout
     dagster = str(Path(sys.executable).parent / "dagster")

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from aither_assets import sqlitefile
+from aither_assets.runtime import sqlitefile
 
 
 class Cursor(Protocol):
