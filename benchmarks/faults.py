@@ -157,6 +157,17 @@ def run(n: int, timeout: float, data_dir: Path) -> dict:
     return results
 
 
+def measure(n: int = 5, timeout: float = 900) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="aither-faults-"))
+    try:
+        return run(n, timeout, data_dir)
+    except Exception as exc:  # noqa: BLE001 - reported in the results
+        log(f"faults: {type(exc).__name__}: {exc}")
+        return {"machine": machine(), "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prs", type=int, default=5, help="PRs opened per scene")
@@ -164,15 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     stop_on_sigterm()
-    data_dir = Path(tempfile.mkdtemp(prefix="aither-faults-"))
-    try:
-        results = run(args.prs, args.timeout, data_dir)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    results = measure(args.prs, args.timeout)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps(results, indent=2, default=str))
-    return 0
+    return 0 if "error" not in results else 1
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ the PR sensor start the runs. Measured from the instance's run records and GitHu
 * every head has exactly one pipeline run, one sticky comment and its commit statuses;
 * makespan: first PR opened -> last dashboard (the end of the run that reported, or its report run);
 * throughput ratio: N x (plain script time) / makespan (above 1: the stack beats running the plain
-  script N times one after another).
+  script N times one after another);
+* bursts of one PR give the end-to-end latency (PR opened -> dashboard) of each profile, next to the
+  plain script's time.
 
 Run it alone, under the demo lock: ``flock /tmp/aither-demo.lock python benchmarks/load.py``.
-Usage: python benchmarks/load.py [--profile embedded production] [--prs 20 50] [--json out.json]
+Usage: python benchmarks/load.py [--profile embedded production] [--prs 1 1 1 20 50] [--json out.json]
 """
 
 from __future__ import annotations
@@ -159,8 +161,8 @@ class Load:
                     result["plain_seconds"] = self.plain_seconds(Path(env["AITHER_CONFIG"]), env)
                     log(f"{self.profile}: plain script {result['plain_seconds']} s")
                     result["bursts"] = []
-                    for n in sizes:
-                        numbers, first, opening = self.burst(n, f"n{n}")
+                    for index, n in enumerate(sizes):
+                        numbers, first, opening = self.burst(n, f"b{index}-n{n}")
                         log(f"{self.profile}: opened {n} PRs in {opening:.2f} s")
                         burst = self.outcome(instance, client, numbers, first)
                         burst["seconds_to_open"] = round(opening, 2)
@@ -178,26 +180,32 @@ class Load:
         return result
 
 
+def measure(profiles: list[str], sizes: list[int], timeout: float = 1800, keep_data: bool = False) -> dict:
+    """Every profile in turn, each on a fresh stack in its own folder under /tmp."""
+    results: dict = {"machine": machine(), "sizes": sizes, "profiles": []}
+    for profile in profiles:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"aither-load-{profile}-"))
+        try:
+            results["profiles"].append(Load(data_dir, profile, timeout).run(sizes))
+        except Exception as exc:  # noqa: BLE001 - report and go on with the other profile
+            results["profiles"].append({"profile": profile, "error": f"{type(exc).__name__}: {exc}"})
+            log(f"{profile}: {type(exc).__name__}: {exc}")
+        finally:
+            if not keep_data:
+                shutil.rmtree(data_dir, ignore_errors=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", nargs="+", choices=["embedded", "production"], default=["embedded", "production"])
-    parser.add_argument("--prs", type=int, nargs="+", default=[20, 50])
+    parser.add_argument("--prs", type=int, nargs="+", default=[1, 1, 1, 20, 50])
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep-data", action="store_true")
     args = parser.parse_args(argv)
     stop_on_sigterm()
-    results = {"machine": machine(), "profiles": []}
-    for profile in args.profile:
-        data_dir = Path(tempfile.mkdtemp(prefix=f"aither-load-{profile}-"))
-        try:
-            results["profiles"].append(Load(data_dir, profile, args.timeout).run(args.prs))
-        except Exception as exc:  # noqa: BLE001 - report and go on with the other profile
-            results["profiles"].append({"profile": profile, "error": f"{type(exc).__name__}: {exc}"})
-            log(f"{profile}: {type(exc).__name__}: {exc}")
-        finally:
-            if not args.keep_data:
-                shutil.rmtree(data_dir, ignore_errors=True)
+    results = measure(args.profile, args.prs, args.timeout, args.keep_data)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps(results, indent=2, default=str))
