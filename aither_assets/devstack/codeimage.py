@@ -101,8 +101,15 @@ def build_wheelhouse(target: Path, lock: Path = LOCK_FILE, python: str = sys.exe
     target.mkdir(parents=True, exist_ok=True)
     _run([python, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(target), "-r", str(lock),
           f"pip=={_pip_version()}"], what="making the wheelhouse")
-    _run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(target), str(PROJECT_ROOT)],
-         what="building the project's wheel")
+    # From a clean copy of the package: setuptools reuses a build/ folder in the tree, and a module moved
+    # away since the last build would still be in the wheel.
+    with tempfile.TemporaryDirectory(prefix="aither-wheel-") as tmp:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(PROJECT_ROOT / name, Path(tmp) / name)
+        shutil.copytree(PROJECT_ROOT / "aither_assets", Path(tmp) / "aither_assets",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(target), tmp],
+             what="building the project's wheel")
     return sorted(target.glob("*.whl"))
 
 

@@ -41,6 +41,10 @@ def test_code_image_runs_the_control_plane(docker_engine):
                 "print(aither_assets.__file__)").strip().startswith(codeimage.VENV)
     assert _run(image.tag, "dagster", "--version").strip() == "dagster, version 1.13.27"
     assert _run(image.tag, "git", "--version").startswith("git version")
+    # The code location loads from the installed wheel (no pyproject.toml above it; a stale module in the
+    # wheel would define an asset twice).
+    assert int(_run(image.tag, "python", "-c", "from aither_assets.definitions import defs; "
+                    "print(len(list(defs().resolve_all_asset_keys())))").strip().splitlines()[-1]) > 5
     # Unchanged inputs: the same image, nothing rebuilt.
     again = codeimage.ensure_code_image(log=lambda _: None)
     assert (again.tag, again.image_id, again.built) == (image.tag, image.image_id, False)
