@@ -239,7 +239,16 @@ def stopped_after(data_dir: Path) -> dict:
     from aither_assets.devstack.production import left_containers
 
     pid_file = data_dir / "postgres" / "data" / "postmaster.pid"
-    return {"containers_left": left_containers(data_dir), "postgres_running": pid_file.exists()}
+    try:
+        os.kill(int(pid_file.read_text().splitlines()[0]), 0)
+        running = True
+    except (OSError, ValueError, IndexError):
+        running = False  # no pid file, or a stale one
+    facts = {"containers_left": left_containers(data_dir), "postgres_running": running}
+    if running:  # why: what pg_ctl and the server said
+        log = data_dir / "postgres" / "data.log"
+        facts["postgres_log_tail"] = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+    return facts
 
 
 def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
