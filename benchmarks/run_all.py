@@ -87,13 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         import faults
 
         results["faults"] = faults.measure()
-    results["machine"]["loadavg_at_end"] = loadavg()
     if not args.only:
+        results["machine"]["loadavg_at_end"] = loadavg()
         results["seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     args.markdown.write_text(render(results))
-    print(f"wrote {args.json} and {args.markdown} in {results['seconds']} s")
+    print(f"wrote {args.json} and {args.markdown} in {round(time.monotonic() - started, 1)} s")
     if "error" in results.get("e2e", {}):
         print(f"the end-to-end benchmark failed: {results['e2e']['error']}", file=sys.stderr)
         return 1
@@ -126,6 +126,9 @@ def render(results: dict) -> str:
              f"{m.get('loadavg_at_start')}, {m.get('loadavg_at_end')}"],
         ]),
         "",
+        *([f"Parts re-run on their own since (`--only`): {', '.join(results['partial_update']['parts'])}, "
+           f"{results['partial_update']['date']}; their sections say when and at what load.", ""]
+          if results.get("partial_update") else []),
         "Medians, with min to max in brackets, over the rounds; the two sides of a comparison are measured in "
         "the same run, alternating (which side goes first alternates by round).",
         "",
@@ -162,7 +165,7 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
             continue
         for b in p["bursts"]:
             rows.append([p["profile"], b["prs"], f"{b['seconds_to_open']:.2f} s",
-                         f"{b['runs']} ({b['heads_with_exactly_one_run']} heads with exactly one)", b["successes"],
+                         f"{b['runs']} ({b['heads_with_exactly_one_run']})", b["successes"],
                          ", ".join(map(str, b["sticky_comments"])), ", ".join(map(str, b["statuses_per_head"])),
                          _s(b["makespan"]), f"{p['plain_seconds']:.1f} s",
                          f"**{b['throughput_ratio']}**" if b.get("throughput_ratio") else "-"])
@@ -176,8 +179,8 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
         "Throughput ratio: N x the plain script's time (measured once on the same stack) / makespan. Counts come "
         "from the instance's run records and GitHub's answers. " + _measured(load.get("machine")),
         "",
-        md_table(["profile", "PRs", "opened in", "pipeline runs", "successes", "sticky comments per PR",
-                  "statuses per PR", "makespan", "plain script", "throughput ratio"], rows),
+        md_table(["profile", "PRs", "opened in", "pipeline runs (heads with exactly one)", "successes",
+                  "sticky comments per PR", "statuses per PR", "makespan", "plain script", "throughput ratio"], rows),
         "",
         "End-to-end latency, one PR opened alone (PR opened -> its run reported), bursts of one above:",
         "",
