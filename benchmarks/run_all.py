@@ -5,8 +5,9 @@
 3. sensor cost with 100, 1,000 and 5,000 open PRs                     (benchmarks/sensor_tick.py)
 4. work avoided: unchanged poll, docs-only head, image layer cache    (benchmarks/e2e.py)
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
-6. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
-7. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
+6. per-suite cost of the sandbox: container start and removal         (benchmarks/sandbox_cost.py)
+7. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
+8. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
 
 The sensor runs on SQLite and on PostgreSQL (the production profile's storage) when the server is installed.
 ``--only PART ...`` runs only those parts and keeps the other parts' figures from --json; RESULTS.md is
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", choices=["needed", "all"],
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end benchmark")
+    parser.add_argument("--skip-sandbox", action="store_true", help="without the sandbox cost benchmark")
     parser.add_argument("--load-prs", type=int, nargs="+",
                         help="PRs per burst, in order (default 1 1 1 20 50: three latencies, two loads; quick: none)")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts, keep the others' figures")
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_prs = args.load_prs or ([] if args.quick else [1, 1, 1, 20, 50])
     parts = set(args.only or [p for p in PARTS if not (p == "e2e" and args.skip_e2e)
+                              and not (p == "sandbox" and args.skip_sandbox)
                               and not (p in ("load", "faults") and args.quick)])
 
     started = time.monotonic()
@@ -69,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         # safety net (quick: 2 s, so the unchanged-poll check sees its ticks soon).
         results["e2e"] = e2e.run(args.rounds, args.quick, memory_prs, warmup, timeout=600, keep_data=False,
                                  sensor_interval=2 if args.quick else 30)
+    if "sandbox" in parts:
+        import sandbox_cost
+
+        print(f"[sandbox {time.strftime('%H:%M:%S')}] per-suite cost of the sandbox", flush=True)
+        results["sandbox"] = sandbox_cost.measure(1 if args.quick else max(5, args.rounds))
     if "sensor" in parts:
         import sensor_tick
 
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-PARTS = ("e2e", "sensor", "load", "faults")
+PARTS = ("e2e", "sandbox", "sensor", "load", "faults")
 
 
 # ---------------------------------------------------------------------- RESULTS.md
@@ -144,6 +152,8 @@ def render(results: dict) -> str:
         out += _avoided(e2e)
     if e2e and "memory" in e2e:
         out += _memory(e2e["memory"])
+    if results.get("sandbox"):
+        out += _sandbox(results["sandbox"])
     if results.get("load"):
         out += _load(results["load"], results.get("e2e", {}).get("summary"))
     if results.get("faults"):
@@ -170,7 +180,7 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
                          _s(b["makespan"]), f"{p['plain_seconds']:.1f} s",
                          f"**{b['throughput_ratio']}**" if b.get("throughput_ratio") else "-"])
     return [
-        "## 6. Many PRs at once, and one PR on each profile",
+        "## 7. Many PRs at once, and one PR on each profile",
         "",
         "`benchmarks/load.py`: the demo's stack on each profile (embedded: SQLite, run workers forked in the "
         "daemon; production: PostgreSQL, a code server container, one container per run), the seeded PRs run "
@@ -195,7 +205,7 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
 
 def _faults(faults: dict) -> list[str]:
     if "error" in faults:
-        return ["## 7. Faults (production profile): FAILED", "", f"`{faults['error']}`", ""]
+        return ["## 8. Faults (production profile): FAILED", "", f"`{faults['error']}`", ""]
     rows = []
     for sc in faults["scenes"]:
         what = {k: v for k, v in sc.items() if k.endswith(("_seconds", "_killed", "_restarted")) and k != "seconds"}
@@ -204,7 +214,7 @@ def _faults(faults: dict) -> list[str]:
                      ", ".join(f"{k} {v}" for k, v in sorted(sc["run_statuses"].items())), sc["runs_left_in_flight"],
                      sc.get("wait_error", "-")])
     return [
-        "## 7. Faults on the production profile",
+        "## 8. Faults on the production profile",
         "",
         "`benchmarks/faults.py`: on the production demo stack, each scene opens PRs and breaks a part: the daemon "
         "killed (SIGKILL) while runs are in flight and started again 15 s later; PostgreSQL restarted (fast "
@@ -214,6 +224,23 @@ def _faults(faults: dict) -> list[str]:
         "",
         md_table(["scene", "fault", "heads", "with one run", "without a run", "with several runs", "run statuses",
                   "left in flight", "wait error"], rows),
+        "",
+    ]
+
+
+def _sandbox(sandbox: dict) -> list[str]:
+    rows = [[name, fmt(c["host"], "s", 2), fmt(c["sandbox"], "s", 2), fmt(c["sandbox_minus_host"], "s", 2),
+             fmt(c["setup"], "s", 2), fmt(c["removal"], "s", 2)] for name, c in sandbox["commands"].items()]
+    return [
+        "## 6. Per-suite cost of the sandbox",
+        "",
+        f"`benchmarks/sandbox_cost.py`, {sandbox['rounds']} alternating rounds: the same command on the host "
+        "(`run_argv`, as the plain script runs it) and in a sandbox container (`Sandbox.run`: create, hand over "
+        "the tree, run, read the report back, remove). Set-up is create + attach + start + sending the tree; "
+        "removal is `docker rm`. In the sandbox the suites use the runner image's Debian pytest; on the host "
+        "the venv's.",
+        "",
+        md_table(["command", "host", "sandbox", "sandbox - host", "set-up", "removal"], rows),
         "",
     ]
 

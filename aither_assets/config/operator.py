@@ -87,6 +87,33 @@ class ImagesConfig(_Strict):
     build_timeout_seconds: float = Field(default=900, gt=0)
 
 
+#: The runner image the sample app and the demo use (aither_assets/sandbox/image.py builds it).
+DEFAULT_RUNNER_IMAGE = "aither/sandbox-runner:3.11-bookworm"
+
+
+class SandboxConfig(_Strict):
+    """How PR-controlled commands (suites, linters) are confined: see aither_assets/sandbox/."""
+
+    runner_images: tuple[str, ...] = Field(default=(DEFAULT_RUNNER_IMAGE,), min_length=1,
+                                           description="images a repo config may name for its commands")
+    default_runner_image: str = DEFAULT_RUNNER_IMAGE
+    memory_mb: int = Field(default=1024, ge=64, description="RAM per command, tmpfs pages included; no swap")
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    pids: int = Field(default=256, ge=16, description="processes and threads per command")
+    disk_mb: int = Field(default=256, ge=8, description="the working folder: a tmpfs of this size")
+    tmp_mb: int = Field(default=64, ge=8, description="/tmp: a tmpfs of this size")
+    allow_network: bool = Field(default=True, description="suites may opt in to the isolated network")
+    build_network: Literal["none", "default"] = Field(
+        default="none", description="network of PR Dockerfile builds; 'default' lets RUN steps reach out")
+
+    @model_validator(mode="after")
+    def _default_listed(self) -> "SandboxConfig":
+        if self.default_runner_image not in self.runner_images:
+            raise ValueError(f"default_runner_image {self.default_runner_image!r} is not in runner_images "
+                             f"{list(self.runner_images)}")
+        return self
+
+
 class StorageConfig(_Strict):
     root: Path = Path(".aither")
     artifacts_dir: Path | None = None
@@ -189,6 +216,7 @@ class OperatorConfig(_Strict):
     github: GitHubConfig = GitHubConfig()
     registry: RegistryConfig = RegistryConfig()
     images: ImagesConfig = ImagesConfig()
+    sandbox: SandboxConfig = SandboxConfig()
     storage: StorageConfig = StorageConfig()
     rings: RingsConfig = RingsConfig()
     preview: PreviewConfig = PreviewConfig()
@@ -234,6 +262,13 @@ class OperatorConfig(_Strict):
         if not environ.get(name):
             raise ValueError(f"storage.state_postgres_url_env: environment variable {name} is not set")
         return environ[name]
+
+    def secret_values(self, environ: Mapping[str, str]) -> tuple[str, ...]:
+        """The values of every secret the config names, as set in ``environ`` (to scrub PR output)."""
+        names = [self.github.token_env, self.github.webhook_secret_env, self.registry.username_env,
+                 self.registry.password_env, self.github.app.private_key_env if self.github.app else None,
+                 self.storage.state_postgres_url_env]  # the database URL may carry a password
+        return tuple(sorted({environ[n] for n in names if n and len(environ.get(n, "")) >= 8}))
 
     def resolve_paths(self, base: Path) -> "OperatorConfig":
         """Relative storage paths are relative to the config file, not the current directory."""

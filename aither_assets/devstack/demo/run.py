@@ -19,6 +19,7 @@ from aither_assets.devstack.demo.seed import Seeded, SeededPR, seed
 from aither_assets.devstack.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.github.client import client_from_config
+from aither_assets.sandbox.image import ensure_runner_image
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -71,6 +72,7 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
     check_docker()
     print("building the local base image (cached after the first time) ...", flush=True)
     base_images = ensure_base_images(["linux/amd64"])
+    ensure_runner_image()  # suites and linters run in containers of it (aither_assets/sandbox)
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
     pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
