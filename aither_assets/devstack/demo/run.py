@@ -110,8 +110,11 @@ def start_production_dagster(stack: Stack, data_dir: Path, config_path: Path, en
     webserver and the daemon as separate processes. Returns DAGSTER_HOME."""
     from aither_assets.devstack import production
     from aither_assets.devstack.codeimage import ensure_code_image
+    from aither_assets.sandbox.image import ensure_runner_image_present
 
     image = ensure_code_image().tag
+    # Built here, on the host: the code image has no apt or dpkg to build it from a run.
+    ensure_runner_image_present()
     config = load_operator_config(config_path)
     with environment(env):
         home = production.production_home(data_dir, image, config, config_path)
