@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         import faults
 
         results["faults"] = faults.measure()
-    if not args.only:
+    if "seconds" not in results:  # a full run, or --only with nothing to keep
         results["machine"]["loadavg_at_end"] = loadavg()
         results["seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
