@@ -17,13 +17,30 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--operator", is_flag=True, help="PATH is an operator config, not a repository.")
-def validate(path: Path, operator: bool) -> None:
+@click.option("--repo", "repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Run the whole validation stage on this checkout (as the pipeline does) and print the findings.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --repo: also write the report as JSON.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="AITHER_CONFIG",
+              help="With --repo: the operator config whose validation policy applies (default: $AITHER_CONFIG).")
+def validate(path: Path | None, operator: bool, repo: Path | None, json_path: Path | None,
+             config_path: Path | None) -> None:
     """Check a repository's .aither/pipeline.yaml (PATH: repo root or the file itself).
 
-    Prints one line per problem and exits 1, or prints OK and exits 0.
+    Prints one line per problem and exits 1, or prints OK and exits 0. With --repo, runs every
+    validation check (config, YAML, workflows, Dockerfile, compose, zizmor) and exits 1 when a
+    finding blocks.
     """
+    if repo is not None:
+        if path is not None or operator:
+            raise click.UsageError("--repo takes the checkout itself: no PATH or --operator with it")
+        sys.exit(_validate_repo(repo, json_path, config_path))
+    if path is None:
+        raise click.UsageError("give PATH (a repository or config file) or --repo CHECKOUT")
+    if json_path is not None:
+        raise click.UsageError("--json goes with --repo")
     try:
         if operator:
             load_operator_config(path)
@@ -36,6 +53,24 @@ def validate(path: Path, operator: bool) -> None:
             click.echo(str(issue), err=True)
         sys.exit(1)
     click.echo(f"OK: {path if operator or not path.is_dir() else path / PIPELINE_PATH}")
+
+
+def _validate_repo(repo: Path, json_path: Path | None, config_path: Path | None) -> int:
+    import json
+
+    from aither_assets.validation.report import blocking, text_table, validate_checkout
+
+    try:
+        policy = load_operator_config(config_path).validation if config_path else None
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        return 2
+    report = validate_checkout(repo, policy)
+    click.echo(text_table(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    return 1 if blocking(report) else 0
 
 
 @main.command()

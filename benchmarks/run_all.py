@@ -6,8 +6,9 @@
 4. work avoided: unchanged poll, docs-only head, image layer cache    (benchmarks/e2e.py)
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
 6. per-suite cost of the sandbox: container start and removal         (benchmarks/sandbox_cost.py)
-7. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
-8. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
+7. validation of a repository with 30 workflows, our checks only       (benchmarks/validation.py)
+8. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
+9. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
 
 The sensor runs on SQLite and on PostgreSQL (the production profile's storage) when the server is installed.
 ``--only PART ...`` runs only those parts and keeps the other parts' figures from --json; RESULTS.md is
@@ -87,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         results["sensor_machine"] = machine()
         results["sensor"] = [sensor_tick.measure(n, 1 if args.quick else args.rounds, backend)
                              for n in sensor_prs for backend in backends]
+    if "validation" in parts:
+        import validation
+
+        print(f"[validation {time.strftime('%H:%M:%S')}] 30 workflows", flush=True)
+        results["validation"] = validation.measure(30, 1 if args.quick else 5)
     if "load" in parts and load_prs:
         import load
 
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-PARTS = ("e2e", "sandbox", "sensor", "load", "faults")
+PARTS = ("e2e", "sandbox", "sensor", "validation", "load", "faults")
 
 
 # ---------------------------------------------------------------------- RESULTS.md
@@ -154,6 +160,7 @@ def render(results: dict) -> str:
         out += _memory(e2e["memory"])
     if results.get("sandbox"):
         out += _sandbox(results["sandbox"])
+    out += _validation(results.get("validation"))
     if results.get("load"):
         out += _load(results["load"], results.get("e2e", {}).get("summary"))
     if results.get("faults"):
@@ -180,7 +187,7 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
                          _s(b["makespan"]), f"{p['plain_seconds']:.1f} s",
                          f"**{b['throughput_ratio']}**" if b.get("throughput_ratio") else "-"])
     return [
-        "## 7. Many PRs at once, and one PR on each profile",
+        "## 8. Many PRs at once, and one PR on each profile",
         "",
         "`benchmarks/load.py`: the demo's stack on each profile (embedded: SQLite, run workers forked in the "
         "daemon; production: PostgreSQL, a code server container, one container per run), the seeded PRs run "
@@ -205,7 +212,7 @@ def _load(load: dict, e2e_summary: dict | None) -> list[str]:
 
 def _faults(faults: dict) -> list[str]:
     if "error" in faults:
-        return ["## 8. Faults (production profile): FAILED", "", f"`{faults['error']}`", ""]
+        return ["## 9. Faults (production profile): FAILED", "", f"`{faults['error']}`", ""]
     rows = []
     for sc in faults["scenes"]:
         what = {k: v for k, v in sc.items() if k.endswith(("_seconds", "_killed", "_restarted")) and k != "seconds"}
@@ -214,7 +221,7 @@ def _faults(faults: dict) -> list[str]:
                      ", ".join(f"{k} {v}" for k, v in sorted(sc["run_statuses"].items())), sc["runs_left_in_flight"],
                      sc.get("wait_error", "-")])
     return [
-        "## 8. Faults on the production profile",
+        "## 9. Faults on the production profile",
         "",
         "`benchmarks/faults.py`: on the production demo stack, each scene opens PRs and breaks a part: the daemon "
         "killed (SIGKILL) while runs are in flight and started again 15 s later; PostgreSQL restarted (fast "
@@ -241,6 +248,27 @@ def _sandbox(sandbox: dict) -> list[str]:
         "the venv's.",
         "",
         md_table(["command", "host", "sandbox", "sandbox - host", "set-up", "removal"], rows),
+        "",
+    ]
+
+
+def _validation(v: dict | None) -> list[str]:
+    if not v:
+        return []
+    false_positives = len(v["findings"])
+    return [
+        "## 7. Validation",
+        "",
+        f"`validate_repository` on a generated repository of {v['workflows']} workflows (orchestrators calling "
+        "build and test workflows, matrices, PowerShell steps, a composite action), without zizmor, hadolint "
+        "or docker: our own checks only, every file read and parsed again each round "
+        "(`benchmarks/validation.py`).",
+        "",
+        md_table(["measure", "figure"], [
+            ["validation, 30 workflows", f"{fmt(v['seconds'], 's', 3)} (target under {v['target_seconds']:.0f} s)"],
+            ["first round (compiles our patterns)", f"{v['first_round_seconds']:.3f} s"],
+            ["files checked / findings on the clean repository", f"{v['files_checked']} / {false_positives}"],
+        ]),
         "",
     ]
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from aither_assets.config.errors import ConfigError, ConfigIssue
 from aither_assets.config.fields import matching
 from aither_assets.config.loading import load_yaml_file, validate_model
+from aither_assets.config.validation import OperatorValidationConfig
 
 CONFIG_ENV_VAR = "AITHER_CONFIG"
 
@@ -222,6 +223,7 @@ class OperatorConfig(_Strict):
     preview: PreviewConfig = PreviewConfig()
     pr_filters: PRFilters = PRFilters()
     pages: PagesConfig = PagesConfig()
+    validation: OperatorValidationConfig = OperatorValidationConfig()
     dagster_ui_url: str = Field(default="http://127.0.0.1:3000", description="for links to runs and assets")
 
     @field_validator("repository")

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from aither_assets.config.errors import ConfigError
 from aither_assets.config.fields import matching
 from aither_assets.config.loading import load_yaml_file, parse_yaml_text, validate_model
+from aither_assets.config.validation import RepoValidationConfig
 
 PIPELINE_PATH = ".aither/pipeline.yaml"
 
@@ -179,6 +180,7 @@ class PipelineConfig(_Strict):
     linters: tuple[LinterConfig, ...] = ()
     docker: DockerConfig | None = None
     smoke: tuple[SmokeCheck, ...] = ()
+    validation: RepoValidationConfig = RepoValidationConfig()
 
     @model_validator(mode="after")
     def _smoke_needs_image(self) -> "PipelineConfig":
