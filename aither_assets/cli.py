@@ -81,14 +81,19 @@ def _validate_repo(repo: Path, json_path: Path | None, config_path: Path | None)
 @click.option("--reset", is_flag=True, help="Wipe --data first and seed the sample PRs again.")
 @click.option("--port", "ui_port", default=3000, show_default=True, help="Dagster UI port (interactive).")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds --once waits for the runs.")
+@click.option("--profile", type=click.Choice(["embedded", "production"]), default="embedded", show_default=True,
+              help="embedded: SQLite, runs forked in the daemon. production: PostgreSQL, a code image, one container "
+                   "per run (DockerRunLauncher), webserver and daemon as separate processes.")
 @click.option("--teardown", is_flag=True, help="Only remove the preview containers a demo on --data left running.")
 def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float,
-         teardown: bool) -> None:
-    """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
+         profile: str, teardown: bool) -> None:
+    """Run the product on one machine: local GitHub with sample PRs, a registry, Dagster."""
     from aither_assets.devstack.baseimage import BaseImageError
+    from aither_assets.devstack.codeimage import CodeImageError
     from aither_assets.devstack.demo.run import run_interactive, run_once
     from aither_assets.devstack.demo.run import teardown as remove_previews
     from aither_assets.devstack.demo.stack import StackError, check_docker, stop_on_sigterm
+    from aither_assets.devstack.postgres import PostgresUnavailable
 
     data_dir = data_dir.resolve()
     if teardown:
@@ -103,9 +108,9 @@ def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_por
     stop_on_sigterm()
     try:
         if once:
-            sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))
-        run_interactive(data_dir, reset, ui_port)
-    except (StackError, BaseImageError) as exc:  # what the user must fix, said without a traceback
+            sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout, profile))
+        run_interactive(data_dir, reset, ui_port, profile)
+    except (StackError, BaseImageError, CodeImageError, PostgresUnavailable) as exc:  # said without a traceback
         raise click.ClickException(str(exc)) from None
 
 

@@ -115,3 +115,22 @@ def queued_instance():
     overrides = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
     with dg.instance_for_test(overrides=overrides) as inst:
         yield inst
+
+
+# -- real PostgreSQL (Debian's server, a throwaway cluster for the session) ---------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of our own on loopback; skips the test when no server is installed."""
+    from aither_assets_tests.postgres_support import postgres_server_fixture
+
+    yield from postgres_server_fixture()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """A fresh, empty database on the session's server, for this test alone."""
+    from aither_assets_tests.postgres_support import fresh_database
+
+    return fresh_database(postgres_server, request.node.name)

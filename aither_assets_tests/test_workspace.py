@@ -1,5 +1,8 @@
 """Checkouts of one PR head from the local GitHub server's real git repositories."""
 
+import io
+import tarfile
+
 import pytest
 
 from aither_assets.workspace import RepoCache, WorkspaceError, checkout, safe_name
@@ -113,3 +116,51 @@ def test_extract_checked_refuses_what_leaves_the_tree(tmp_path, members, word):
     with tarfile.open(archive) as tar, pytest.raises(WorkspaceError, match=word):
         extract_checked(tar, dest)
     assert not (tmp_path / "evil").exists()
+
+
+def _tar_of(entries) -> tarfile.TarFile:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, kind, value in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size, info.mode = len(value), 0o4755
+                tar.addfile(info, io.BytesIO(value))
+            else:
+                info.type, info.linkname = tarfile.SYMTYPE, value
+                tar.addfile(info)
+    buffer.seek(0)
+    return tarfile.open(fileobj=buffer)
+
+
+@pytest.mark.parametrize("native_filter", [True, False])
+@pytest.mark.parametrize("entries", [
+    [("../escape.txt", "file", b"x")],
+    [("link", "sym", "/etc")],
+    [("link", "sym", "../../outside")],
+    [("inner", "sym", "."), ("inner/../../escape.txt", "file", b"x")],
+])
+def test_export_refuses_members_that_leave_the_tree(tmp_path, monkeypatch, native_filter, entries):
+    # Debian's Python 3.11.2 (the production code image) has no tarfile filters: the fallback refuses the same.
+    from aither_assets.workspace import extract_data
+
+    if not native_filter:
+        monkeypatch.delattr(tarfile, "data_filter")
+    dest = tmp_path / "tree"
+    dest.mkdir()
+    with pytest.raises((WorkspaceError, getattr(tarfile, "FilterError", WorkspaceError))):
+        extract_data(_tar_of(entries), dest)
+    assert not (tmp_path / "escape.txt").exists()
+
+
+@pytest.mark.parametrize("native_filter", [True, False])
+def test_export_writes_files_and_links_inside_the_tree(tmp_path, monkeypatch, native_filter):
+    from aither_assets.workspace import extract_data
+
+    if not native_filter:
+        monkeypatch.delattr(tarfile, "data_filter")
+    dest = tmp_path / "tree"
+    dest.mkdir()
+    extract_data(_tar_of([("app/main.py", "file", b"print(1)\n"), ("app/alias.py", "sym", "main.py")]), dest)
+    assert (dest / "app/alias.py").read_text() == "print(1)\n"
+    assert not (dest / "app/main.py").stat().st_mode & 0o4000  # no setuid bit

@@ -7,11 +7,17 @@
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
 6. per-suite cost of the sandbox: container start and removal         (benchmarks/sandbox_cost.py)
 7. validation of a repository with 30 workflows, our checks only       (benchmarks/validation.py)
+8. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
+9. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
+
+The sensor runs on SQLite and on PostgreSQL (the production profile's storage) when the server is installed.
+``--only PART ...`` runs only those parts and keeps the other parts' figures from --json; RESULTS.md is
+rendered from all of them (each part says when and on what load it was measured).
 
 Usage: python benchmarks/run_all.py [--rounds 3] [--quick] [--json benchmarks/results.json]
        [--markdown benchmarks/RESULTS.md]
 ``--quick`` is a tiny setting that checks the benchmarks work (one round, 50 extra PRs for memory,
-the sensor at 100 PRs): its figures mean little.
+the sensor at 100 PRs, no load or fault scenes): its figures mean little.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import fmt, loadavg, machine, md_table  # noqa: E402
+from common import fmt, loadavg, machine, md_table, stats  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-prs", type=int, help="default 1000 (quick: 50)")
     parser.add_argument("--warmup", choices=["needed", "all"],
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
-    parser.add_argument("--skip-e2e", action="store_true", help="only the sensor benchmark")
+    parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end benchmark")
     parser.add_argument("--skip-sandbox", action="store_true", help="without the sandbox cost benchmark")
+    parser.add_argument("--load-prs", type=int, nargs="+",
+                        help="PRs per burst, in order (default 1 1 1 20 50: three latencies, two loads; quick: none)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts, keep the others' figures")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -45,40 +54,67 @@ def main(argv: list[str] | None = None) -> int:
     memory_prs = args.memory_prs or (50 if args.quick else 1000)
     warmup = args.warmup or ("needed" if args.quick else "all")
 
+    load_prs = args.load_prs or ([] if args.quick else [1, 1, 1, 20, 50])
+    parts = set(args.only or [p for p in PARTS if not (p == "e2e" and args.skip_e2e)
+                              and not (p == "sandbox" and args.skip_sandbox)
+                              and not (p in ("load", "faults") and args.quick)])
+
     started = time.monotonic()
     results: dict = {"machine": machine(), "settings": {
         "rounds": args.rounds, "quick": args.quick, "sensor_prs": sensor_prs, "memory_prs": memory_prs,
         "warmup": warmup}}
-    if not args.skip_e2e:
+    if args.only and args.json.exists():  # the parts not run keep their figures
+        results = {**json.loads(args.json.read_text()), "partial_update": {"parts": sorted(parts),
+                                                                             "date": machine()["date"]}}
+    if "e2e" in parts:
         import e2e
 
         # The PR sensor at the product's default interval: webhooks detect new heads, the sensor is the
         # safety net (quick: 2 s, so the unchanged-poll check sees its ticks soon).
         results["e2e"] = e2e.run(args.rounds, args.quick, memory_prs, warmup, timeout=600, keep_data=False,
                                  sensor_interval=2 if args.quick else 30)
-    if not args.skip_sandbox:
+    if "sandbox" in parts:
         import sandbox_cost
 
         print(f"[sandbox {time.strftime('%H:%M:%S')}] per-suite cost of the sandbox", flush=True)
         results["sandbox"] = sandbox_cost.measure(1 if args.quick else max(5, args.rounds))
-    import sensor_tick
+    if "sensor" in parts:
+        import sensor_tick
 
-    print(f"[sensor {time.strftime('%H:%M:%S')}] open PRs: {sensor_prs}", flush=True)
-    results["sensor"] = [sensor_tick.measure(n, 1 if args.quick else args.rounds) for n in sensor_prs]
-    import validation
+        from aither_assets.devstack import postgres
 
-    print(f"[validation {time.strftime('%H:%M:%S')}] 30 workflows", flush=True)
-    results["validation"] = validation.measure(30, 1 if args.quick else 5)
-    results["machine"]["loadavg_at_end"] = loadavg()
-    results["seconds"] = round(time.monotonic() - started, 1)
+        backends = ["sqlite", "postgres"] if postgres.available() else ["sqlite"]
+        print(f"[sensor {time.strftime('%H:%M:%S')}] open PRs: {sensor_prs} on {backends}", flush=True)
+        results["sensor_machine"] = machine()
+        results["sensor"] = [sensor_tick.measure(n, 1 if args.quick else args.rounds, backend)
+                             for n in sensor_prs for backend in backends]
+    if "validation" in parts:
+        import validation
+
+        print(f"[validation {time.strftime('%H:%M:%S')}] 30 workflows", flush=True)
+        results["validation"] = validation.measure(30, 1 if args.quick else 5)
+    if "load" in parts and load_prs:
+        import load
+
+        results["load"] = load.measure(["embedded", "production"], load_prs)
+    if "faults" in parts:
+        import faults
+
+        results["faults"] = faults.measure()
+    if "seconds" not in results:  # a full run, or --only with nothing to keep
+        results["machine"]["loadavg_at_end"] = loadavg()
+        results["seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     args.markdown.write_text(render(results))
-    print(f"wrote {args.json} and {args.markdown} in {results['seconds']} s")
+    print(f"wrote {args.json} and {args.markdown} in {round(time.monotonic() - started, 1)} s")
     if "error" in results.get("e2e", {}):
         print(f"the end-to-end benchmark failed: {results['e2e']['error']}", file=sys.stderr)
         return 1
     return 0
+
+
+PARTS = ("e2e", "sandbox", "sensor", "validation", "load", "faults")
 
 
 # ---------------------------------------------------------------------- RESULTS.md
@@ -104,6 +140,9 @@ def render(results: dict) -> str:
              f"{m.get('loadavg_at_start')}, {m.get('loadavg_at_end')}"],
         ]),
         "",
+        *([f"Parts re-run on their own since (`--only`): {', '.join(results['partial_update']['parts'])}, "
+           f"{results['partial_update']['date']}; their sections say when and at what load.", ""]
+          if results.get("partial_update") else []),
         "Medians, with min to max in brackets, over the rounds; the two sides of a comparison are measured in "
         "the same run, alternating (which side goes first alternates by round).",
         "",
@@ -114,7 +153,7 @@ def render(results: dict) -> str:
     if e2e and "error" in e2e:
         out += ["## End-to-end: FAILED", "", f"`{e2e['error']}` (traceback in results.json); what was measured "
                 "before is below.", ""]
-    out += _sensor(results.get("sensor") or [])
+    out += _sensor(results.get("sensor") or [], results.get("sensor_machine"))
     if e2e and "work_avoided" in e2e:
         out += _avoided(e2e)
     if e2e and "memory" in e2e:
@@ -122,7 +161,78 @@ def render(results: dict) -> str:
     if results.get("sandbox"):
         out += _sandbox(results["sandbox"])
     out += _validation(results.get("validation"))
+    if results.get("load"):
+        out += _load(results["load"], results.get("e2e", {}).get("summary"))
+    if results.get("faults"):
+        out += _faults(results["faults"])
     return "\n".join(out) + "\n"
+
+
+def _measured(m: dict | None) -> str:
+    if not m:
+        return ""
+    return f"Measured {m['date']}, load average at start {m.get('loadavg_at_start')}."
+
+
+def _load(load: dict, e2e_summary: dict | None) -> list[str]:
+    rows = []
+    for p in load["profiles"]:
+        if "error" in p:
+            rows.append([p["profile"], "-", f"FAILED: {p['error']}"] + ["-"] * 7)
+            continue
+        for b in p["bursts"]:
+            rows.append([p["profile"], b["prs"], f"{b['seconds_to_open']:.2f} s",
+                         f"{b['runs']} ({b['heads_with_exactly_one_run']})", b["successes"],
+                         ", ".join(map(str, b["sticky_comments"])), ", ".join(map(str, b["statuses_per_head"])),
+                         _s(b["makespan"]), f"{p['plain_seconds']:.1f} s",
+                         f"**{b['throughput_ratio']}**" if b.get("throughput_ratio") else "-"])
+    return [
+        "## 8. Many PRs at once, and one PR on each profile",
+        "",
+        "`benchmarks/load.py`: the demo's stack on each profile (embedded: SQLite, run workers forked in the "
+        "daemon; production: PostgreSQL, a code server container, one container per run), the seeded PRs run "
+        "first; then N branches are made and the N PRs opened back to back on the local GitHub, which delivers "
+        "each `opened` webhook. Makespan: first PR opened -> the last head's run (or its report run) ended. "
+        "Throughput ratio: N x the plain script's time (measured once on the same stack) / makespan. Counts come "
+        "from the instance's run records and GitHub's answers. " + _measured(load.get("machine")),
+        "",
+        md_table(["profile", "PRs", "opened in", "pipeline runs (heads with exactly one)", "successes",
+                  "sticky comments per PR", "statuses per PR", "makespan", "plain script", "throughput ratio"], rows),
+        "",
+        "End-to-end latency, one PR opened alone (PR opened -> its run reported), bursts of one above:",
+        "",
+        md_table(["profile", "PR opened -> dashboard", "plain script", "ratio latency / plain"], [
+            [p["profile"], fmt(one), f"{p['plain_seconds']:.1f} s",
+             f"{one['median'] / p['plain_seconds']:.2f}" if one else "-"]
+            for p in load["profiles"] if "error" not in p
+            for one in [stats(b["makespan"] for b in p["bursts"] if b["prs"] == 1)]]),
+        "",
+    ]
+
+
+def _faults(faults: dict) -> list[str]:
+    if "error" in faults:
+        return ["## 9. Faults (production profile): FAILED", "", f"`{faults['error']}`", ""]
+    rows = []
+    for sc in faults["scenes"]:
+        what = {k: v for k, v in sc.items() if k.endswith(("_seconds", "_killed", "_restarted")) and k != "seconds"}
+        rows.append([sc["scene"], ", ".join(f"{k} {v}" for k, v in what.items()) or "-", sc["heads"],
+                     sc["heads_with_one_run"], sc["heads_without_run"], sc["heads_with_several_runs"],
+                     ", ".join(f"{k} {v}" for k, v in sorted(sc["run_statuses"].items())), sc["runs_left_in_flight"],
+                     sc.get("wait_error", "-")])
+    return [
+        "## 9. Faults on the production profile",
+        "",
+        "`benchmarks/faults.py`: on the production demo stack, each scene opens PRs and breaks a part: the daemon "
+        "killed (SIGKILL) while runs are in flight and started again 15 s later; PostgreSQL restarted (fast "
+        "shutdown, start) while runs are in flight; the webhook receiver killed before the PRs are opened (the PR "
+        "sensor, every 10 s, is the only way in). Then: runs per head, how they ended, and runs left "
+        "queued/starting/started after run monitoring had two minutes. " + _measured(faults.get("machine")),
+        "",
+        md_table(["scene", "fault", "heads", "with one run", "without a run", "with several runs", "run statuses",
+                  "left in flight", "wait error"], rows),
+        "",
+    ]
 
 
 def _sandbox(sandbox: dict) -> list[str]:
@@ -250,13 +360,13 @@ def _e2e(e2e: dict) -> list[str]:
     return out
 
 
-def _sensor(sensor: list[dict]) -> list[str]:
+def _sensor(sensor: list[dict], measured: dict | None = None) -> list[str]:
     if not sensor:
         return []
     rows = []
     for r in sensor:
         u, c, f = r["unchanged_poll"], r["one_percent_new_heads"], r["first_tick"]
-        rows.append([f"{r['open_prs']:,}", f"{f['seconds']:.2f} s, {f['requests']} req",
+        rows.append([r.get("backend", "sqlite"), f"{r['open_prs']:,}", f"{f['seconds']:.2f} s, {f['requests']} req",
                      f"{fmt(u['seconds'], 's', 3)}, {u['requests']['median']:.0f} req",
                      f"{fmt(c['seconds'], 's', 3)}, {c['requests']['median']:.0f} req, "
                      f"{c['run_requests']['median']:.0f} runs"])
@@ -264,9 +374,10 @@ def _sensor(sensor: list[dict]) -> list[str]:
         "## 3. Sensor cost",
         "",
         "`benchmarks/sensor_tick.py`: the real `pull_request_sensor` against the local GitHub server and a "
-        "temporary instance; time of one tick and GitHub requests it made.",
+        "temporary instance (SQLite, or PostgreSQL with the head claims there too, as in production); time of one "
+        "tick and GitHub requests it made. " + _measured(measured),
         "",
-        md_table(["open PRs", "first tick (full sync)", "unchanged poll", "1 % new heads"], rows),
+        md_table(["storage", "open PRs", "first tick (full sync)", "unchanged poll", "1 % new heads"], rows),
         "",
     ]
 

@@ -120,6 +120,9 @@ class StorageConfig(_Strict):
     artifacts_dir: Path | None = None
     pages_dir: Path | None = None
     workspaces_dir: Path | None = None
+    # Production profile: the environment variable holding a PostgreSQL URL (it carries a password).
+    # The tables every process shares (head claims, preview ports) then live there, not in files under root.
+    state_postgres_url_env: EnvVarName | None = None
 
     @property
     def artifacts(self) -> Path:
@@ -253,17 +256,27 @@ class OperatorConfig(_Strict):
             raise ValueError(f"registry credentials: environment variable(s) {missing} are not set")
         return {"username": environ[reg.username_env], "password": environ[reg.password_env]}
 
+    def state_postgres_url(self, environ: Mapping[str, str]) -> str | None:
+        """The PostgreSQL URL of the shared tables (None: SQLite files under the storage root)."""
+        name = self.storage.state_postgres_url_env
+        if name is None:
+            return None
+        if not environ.get(name):
+            raise ValueError(f"storage.state_postgres_url_env: environment variable {name} is not set")
+        return environ[name]
+
     def secret_values(self, environ: Mapping[str, str]) -> tuple[str, ...]:
         """The values of every secret the config names, as set in ``environ`` (to scrub PR output)."""
         names = [self.github.token_env, self.github.webhook_secret_env, self.registry.username_env,
-                 self.registry.password_env, self.github.app.private_key_env if self.github.app else None]
+                 self.registry.password_env, self.github.app.private_key_env if self.github.app else None,
+                 self.storage.state_postgres_url_env]  # the database URL may carry a password
         return tuple(sorted({environ[n] for n in names if n and len(environ.get(n, "")) >= 8}))
 
     def resolve_paths(self, base: Path) -> "OperatorConfig":
         """Relative storage paths are relative to the config file, not the current directory."""
         storage = self.storage
         fixed = {
-            name: (base / value if value is not None and not value.is_absolute() else value)
+            name: (base / value if isinstance(value, Path) and not value.is_absolute() else value)
             for name, value in storage.model_dump().items()
         }
         return self.model_copy(update={"storage": StorageConfig(**fixed)})

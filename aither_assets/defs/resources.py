@@ -14,7 +14,7 @@ from aither_assets.config import OperatorConfig, load_operator_config
 from aither_assets.config.operator import CONFIG_ENV_VAR, DEFAULT_RUNNER_IMAGE
 from aither_assets.config.pipeline import PipelineConfig, load_pipeline_config
 from aither_assets.environments.docker_env import PreviewEnvironments
-from aither_assets.environments.ports import PortAllocator
+from aither_assets.environments.ports import PortAllocator, ports_for
 from aither_assets.github.client import GitHubClient, client_from_config
 from aither_assets.github.writer import SerialWriter
 from aither_assets.prs.context import PRContext
@@ -177,8 +177,7 @@ class PreviewResource(dg.ConfigurableResource):
     def ports(self) -> PortAllocator:
         operator = self.config.operator
         low, high = operator.preview.port_range
-        operator.storage.root.mkdir(parents=True, exist_ok=True)
-        return PortAllocator(operator.storage.root / "ports.sqlite3", low, high)
+        return ports_for(operator.storage.root, operator.state_postgres_url(os.environ), low, high)
 
 
 @dg.definitions

@@ -2,13 +2,14 @@
 
 The pipeline this replaces published PR ``N`` on ``8080 + N % 100``, so PRs 7 and 107
 fought over one port. Here every PR gets a *preferred* port derived from a hash of its
-number (stable across runs and machines), and the allocation is recorded in a small
-SQLite file: a PR keeps its port until :meth:`PortAllocator.release`, and a PR whose
+number (stable across runs and machines), and the allocation is recorded in the
+deployment's state store (a SQLite file, or Postgres in production): a PR keeps its port
+until :meth:`PortAllocator.release`, and a PR whose
 preferred port is taken (by another PR, or by something else on the host) probes
 linearly to the next free one.
 
-Allocation happens inside one write-locked transaction (aither_assets/runtime/sqlitefile.py), so
-allocators in several processes sharing the file never hand out one port twice.
+Allocation happens inside one write-locked transaction (runtime/statestore.py), so allocators
+in several processes (or, on Postgres, machines) sharing the store never hand out one port twice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aither_assets.runtime import sqlitefile
+from aither_assets.runtime.statestore import SqliteStore, StateStore, state_store
 
 #: ``host_port_free(port) -> bool``: whether nothing on the host listens on ``port``.
 PortCheck = Callable[[int], bool]
@@ -59,7 +60,7 @@ def preferred_port(pr: int, low: int, high: int) -> int:
 
 
 class PortAllocator:
-    """Ports ``low..high`` (inclusive) handed out to PRs and persisted in ``db_path``.
+    """Ports ``low..high`` (inclusive) handed out to PRs and persisted in ``store`` (or a SQLite file's path).
 
     ``port_free`` decides whether a port not yet allocated is usable on this host; it
     defaults to :func:`host_port_free` and is injectable for tests. It is consulted only
@@ -69,27 +70,25 @@ class PortAllocator:
 
     def __init__(
         self,
-        db_path: str | Path,
+        store: StateStore | str | Path,
         low: int = 20000,
         high: int = 29999,
         *,
         port_free: PortCheck = host_port_free,
-        busy_timeout: float = 30.0,
     ) -> None:
         if not (1 <= low <= high <= 65535):
             raise ValueError(f"port range must satisfy 1 <= low <= high <= 65535, got {low}-{high}")
-        self.db_path = Path(db_path)
+        self.store = store if not isinstance(store, (str, Path)) else SqliteStore(store)
         self.low, self.high = low, high
         self.size = high - low + 1
         self._port_free = port_free
-        self._busy_timeout = busy_timeout
-        sqlitefile.create(self.db_path, _SCHEMA, busy_timeout)
+        self.store.create(_SCHEMA)
 
     def _connect(self):
-        return sqlitefile.connect(self.db_path, self._busy_timeout)
+        return self.store.read()
 
     def _transaction(self):
-        return sqlitefile.write_transaction(self.db_path, self._busy_timeout)
+        return self.store.write()
 
     @staticmethod
     def _check_pr(pr: int) -> int:
@@ -119,7 +118,7 @@ class PortAllocator:
                 port for (port,) in conn.execute(
                     "SELECT port FROM port_allocations WHERE port BETWEEN ? AND ? AND pr != ?",
                     (self.low, self.high, pr),
-                )
+                ).fetchall()
             }
             start = preferred_port(pr, self.low, self.high) - self.low
             busy_on_host = 0
@@ -159,4 +158,9 @@ class PortAllocator:
     def allocations(self) -> dict[int, int]:
         """Every allocation, PR -> port (including any outside the current range)."""
         with self._connect() as conn:
-            return dict(conn.execute("SELECT pr, port FROM port_allocations ORDER BY pr"))
+            return dict(conn.execute("SELECT pr, port FROM port_allocations ORDER BY pr").fetchall())
+
+
+def ports_for(storage_root: Path, postgres_url: str | None, low: int, high: int) -> PortAllocator:
+    """The deployment's preview ports, in its state store (beside the head claims)."""
+    return PortAllocator(state_store("ports", storage_root, postgres_url), low, high)

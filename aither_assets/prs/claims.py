@@ -2,9 +2,9 @@
 
 Each checks that the head has no run yet, but the sensor's run is created by the daemon after
 its tick, and the receiver's after its GraphQL call: between check and run both could pass.
-A claim closes that gap: a row per (PR, head) in a SQLite file beside the port allocations,
-inserted in one write-locked transaction (aither_assets/runtime/sqlitefile.py), so exactly one claimant
-wins and submits the run.
+A claim closes that gap: a row per (PR, head) in the deployment's state store (a SQLite file
+beside the port allocations, or Postgres in production: runtime/statestore.py), inserted in one
+write-locked transaction, so exactly one claimant wins and submits the run.
 
 A claim whose run never appeared (the submitter died between claim and run) is stale after
 ``ttl`` seconds; the next claimant then takes it over, so a head is never lost for good.
@@ -15,14 +15,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from aither_assets.runtime import sqlitefile
+from aither_assets.runtime.statestore import SqliteStore, StateStore, state_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS head_claims (
     pr INTEGER NOT NULL,
     sha TEXT NOT NULL,
     claimed_by TEXT NOT NULL,
-    claimed_at REAL NOT NULL,
+    claimed_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (pr, sha)
 )
 """
@@ -31,12 +31,14 @@ KEEP_SECONDS = 7 * 24 * 3600  # claims are pruned after a week: by then the head
 
 
 class HeadClaims:
-    def __init__(self, db_path: str | Path, ttl: float = 300.0, busy_timeout: float = 30.0):
-        self.db_path, self.ttl, self._busy_timeout = Path(db_path), ttl, busy_timeout
-        sqlitefile.create(self.db_path, _SCHEMA, busy_timeout)
+    def __init__(self, store: StateStore | str | Path, ttl: float = 300.0):
+        """``store``: the deployment's state store, or the path of a SQLite file."""
+        self.store = store if not isinstance(store, (str, Path)) else SqliteStore(store)
+        self.ttl = ttl
+        self.store.create(_SCHEMA)
 
     def _transaction(self):
-        return sqlitefile.write_transaction(self.db_path, self._busy_timeout)
+        return self.store.write()
 
     def claim(self, heads: list[tuple[int, str]], by: str, now: float | None = None) -> list[tuple[int, str]]:
         """The heads among ``heads`` (PR number, SHA) that ``by`` now holds: new ones, stale ones taken
@@ -49,7 +51,9 @@ class HeadClaims:
                 row = conn.execute("SELECT claimed_by, claimed_at FROM head_claims WHERE pr = ? AND sha = ?",
                                    (pr, sha)).fetchone()
                 if row is None or row[0] == by or row[1] < now - self.ttl:
-                    conn.execute("INSERT OR REPLACE INTO head_claims VALUES (?, ?, ?, ?)", (pr, sha, by, now))
+                    conn.execute("INSERT INTO head_claims VALUES (?, ?, ?, ?) ON CONFLICT (pr, sha) DO UPDATE "
+                                 "SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at",
+                                 (pr, sha, by, now))
                     won.append((pr, sha))
         return won
 
@@ -59,11 +63,11 @@ class HeadClaims:
             conn.execute("DELETE FROM head_claims WHERE pr = ? AND sha = ? AND claimed_by = ?", (pr, sha, by))
 
     def holder(self, pr: int, sha: str) -> str | None:
-        with sqlitefile.connect(self.db_path, self._busy_timeout) as conn:
+        with self.store.read() as conn:
             row = conn.execute("SELECT claimed_by FROM head_claims WHERE pr = ? AND sha = ?", (pr, sha)).fetchone()
         return row[0] if row else None
 
 
-def claims_for(storage_root: Path) -> HeadClaims:
+def claims_for(storage_root: Path, postgres_url: str | None = None) -> HeadClaims:
     """The deployment's claims, beside its port allocations."""
-    return HeadClaims(storage_root / "head-claims.sqlite3")
+    return HeadClaims(state_store("head-claims", storage_root, postgres_url))

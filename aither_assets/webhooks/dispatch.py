@@ -9,6 +9,7 @@ a run: it goes to the same queue as the sensor's runs (per-PR limit, dequeue, wa
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import Callable
 
@@ -53,7 +54,7 @@ class RunDispatcher:
             return f"skipped: {decision.skipped[0][1]}" + (f" ({'; '.join(errors)})" if errors else "")
         if heads_with_runs(self.instance, [pr]):
             return f"head {pr.head_sha[:12]} has a run already"
-        claims = claims_for(self.config.storage.root)
+        claims = claims_for(self.config.storage.root, self.config.state_postgres_url(os.environ))
         if not claims.claim([(pr.number, pr.head_sha)], CLAIMANT):
             holder = claims.holder(pr.number, pr.head_sha) or "another claimant"
             return f"head {pr.head_sha[:12]} is being started by the {holder}"

@@ -14,6 +14,7 @@ from aither_assets.environments.ports import (
     host_port_free,
     preferred_port,
 )
+from aither_assets.runtime.statestore import PostgresStore
 
 
 def always_free(_port: int) -> bool:
@@ -131,13 +132,16 @@ def test_invalid_pr_numbers_are_refused(tmp_path, pr):
         make(tmp_path).allocate(pr)
 
 
-def _allocate_many(db_path: str, prs: list[int], queue) -> None:
-    ports = PortAllocator(db_path, 40000, 40999, port_free=always_free)
+def _allocate_many(db, prs: list[int], queue) -> None:
+    ports = PortAllocator(db, 40000, 40999, port_free=always_free)
     queue.put({pr: ports.allocate(pr) for pr in prs})
 
 
-def test_two_processes_get_disjoint_ports(tmp_path):
-    db = str(tmp_path / "shared.sqlite")
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_processes_get_disjoint_ports(tmp_path, request, backend):
+    # The production profile keeps the allocations in Postgres, shared by every machine.
+    db = (str(tmp_path / "shared.sqlite") if backend == "sqlite"
+          else PostgresStore(request.getfixturevalue("postgres_url"), "ports"))
     PortAllocator(db, 40000, 40999, port_free=always_free)  # create the schema once
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()

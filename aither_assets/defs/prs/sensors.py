@@ -69,7 +69,8 @@ def heads_to_start(instance: dg.DagsterInstance, config: OperatorConfig, prs: li
     (run_key de-duplicates this sensor's requests only), or be about to (the claim decides)."""
     started = heads_with_runs(instance, prs)
     candidates = [pr for pr in prs if (pr.partition_key, pr.head_sha) not in started]
-    won = set(claims_for(config.storage.root).claim([(pr.number, pr.head_sha) for pr in candidates], CLAIMANT))
+    claims = claims_for(config.storage.root, config.state_postgres_url(os.environ))
+    won = set(claims.claim([(pr.number, pr.head_sha) for pr in candidates], CLAIMANT))
     return [pr for pr in candidates if (pr.number, pr.head_sha) in won]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shlex
 import shutil
@@ -33,6 +34,9 @@ from aither_assets.sandbox.image import ensure_runner_image
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+#: embedded: SQLite and run workers forked in the daemon (one machine). production: Postgres, a code server
+#: and one container per run (dagster-docker), webserver, daemon and receiver as separate processes.
+PROFILES = ("embedded", "production")
 
 
 def prepare(data_dir: Path, reset: bool) -> Seeded:
@@ -54,15 +58,19 @@ def prepare(data_dir: Path, reset: bool) -> Seeded:
 
 
 def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str,
-                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None) -> Path:
+                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None,
+                          postgres_url_env: str | None = None) -> Path:
     path = data_dir / "aither.yaml"
+    storage = {"root": str(data_dir / "store")}
+    if postgres_url_env:  # production: head claims and preview ports in Postgres, beside the instance
+        storage["state_postgres_url_env"] = postgres_url_env
     path.write_text(yaml.safe_dump({
         "repository": repository,
         "github": {"api_url": github_url, "token_env": TOKEN_ENV, "seconds_between_writes": 0},
         "registry": {"address": registry, "insecure": True},
         # Nothing can be pulled here: the sample's Dockerfile gets a base built from Debian packages.
         "images": {"base_images": base_images},
-        "storage": {"root": str(data_dir / "store")},
+        "storage": storage,
         # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
         "pages": {"base_url": pages_url, "gh_pages": True},
         **({"dagster_ui_url": ui_url} if ui_url else {}),
@@ -71,7 +79,7 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
 
 
 def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
-          ui_port: int | None = None, interactive: bool = False) -> dict[str, str]:
+          ui_port: int | None = None, interactive: bool = False, profile: str = "embedded") -> dict[str, str]:
     check_docker()
     print("building the local base image (cached after the first time) ...", flush=True)
     base_images = ensure_base_images(["linux/amd64"])
@@ -81,18 +89,62 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
     pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
     ui_port = ui_port or free_port()
     ui_url = f"http://127.0.0.1:{ui_port}"
+    production = profile == "production"
+    database = start_database(stack, data_dir) if production else {}
     config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url,
-                                   ui_url if interactive else None)
-    env = dagster_env(data_dir, config, seeded, sensor_interval)
-    stack.start_dagster(env, ui_port)
+                                   ui_url if interactive else None, next(iter(database), None))
+    env = {**dagster_env(config, seeded, sensor_interval), **database}
+    if production:
+        env["DAGSTER_HOME"] = start_production_dagster(stack, data_dir, config, env, ui_port)
+    else:
+        env["DAGSTER_HOME"] = str(dagster_home(data_dir))
+        stack.start_dagster(env, ui_port)
     webhooks = start_webhooks(stack, data_dir, seeded.repository, env, ui_url)
     return {"github": github_url, "registry": registry, "dagster": ui_url, "pages": pages_url or "",
             "webhooks": webhooks, **env}
 
 
-def dagster_env(data_dir: Path, config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
+def start_database(stack: Stack, data_dir: Path) -> dict[str, str]:
+    """Production: PostgreSQL in the demo's folder, stopped when the stack stops; {URL variable: URL}."""
+    from aither_assets.devstack import postgres
+    from aither_assets.devstack.production import postgres_env, start_postgres
+
+    print("starting PostgreSQL in the demo's folder ...", flush=True)
+    server = start_postgres(data_dir, free_port(5433))
+    stack.cleanups.append(lambda: postgres.stop(server))
+    return postgres_env(server)
+
+
+def start_production_dagster(stack: Stack, data_dir: Path, config_path: Path, env: dict[str, str],
+                             ui_port: int) -> str:
+    """The code image, the production DAGSTER_HOME, the code server (a container of the image), then the
+    webserver and the daemon as separate processes. Returns DAGSTER_HOME."""
+    from aither_assets.devstack import production
+    from aither_assets.devstack.codeimage import ensure_code_image
+    from aither_assets.sandbox.image import ensure_runner_image_present
+
+    image = ensure_code_image().tag
+    # Built here, on the host: the code image has no apt or dpkg to build it from a run.
+    ensure_runner_image_present()
+    config = load_operator_config(config_path)
+    with environment(env):
+        home = production.production_home(data_dir, image, config, config_path)
+    env = {**env, "DAGSTER_HOME": str(home), "DAGSTER_CURRENT_IMAGE": image}
+    production.remove_containers(data_dir)  # a code server left by a killed demo holds the name
+    stack.cleanups.append(lambda: production.remove_containers(data_dir))
+    port = free_port()
+    names = [*production.run_env_var_names(config, production.TUNING_ENV), "DAGSTER_HOME", "DAGSTER_CURRENT_IMAGE"]
+    argv = production.code_server_argv(data_dir, image, port, names, production.mounts(data_dir, config, config_path))
+    proc, log = stack.spawn("code-server", argv, env)
+    production.wait_code_server(port, proc, log)
+    workspace = production.write_workspace(data_dir, port)
+    stack.start_webserver(env, ui_port, workspace)
+    stack.start_daemon(env, workspace)
+    return str(home)
+
+
+def dagster_env(config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
     return {
-        "DAGSTER_HOME": str(dagster_home(data_dir)),
         "AITHER_CONFIG": str(config),
         TOKEN_ENV: seeded.api_token,
         "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
@@ -122,10 +174,11 @@ def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str,
     return url
 
 
-def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
+def run_interactive(data_dir: Path, reset: bool, ui_port: int, profile: str = "embedded") -> None:
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True)
+        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True,
+                     profile=profile)
         try_file = write_try_file(data_dir)
         print(f"Dagster UI:    {urls['dagster']}")
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
@@ -142,7 +195,7 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
             dead = [name for name, proc in stack.procs if proc.poll() is not None]
             print(f"stopping: {', '.join(dead)} exited (see {data_dir / 'logs'})")
         except KeyboardInterrupt:
-            print("\nstopping the embedded stack ...", flush=True)
+            print(f"\nstopping the {profile} stack ...", flush=True)
     print(left_running_message(data_dir), flush=True)
 
 
@@ -226,7 +279,7 @@ def teardown(data_dir: Path) -> list[str]:
     return names
 
 
-def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:
+def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profile: str = "embedded") -> int:
     """Seed, let the real sensors and daemon process every PR, push once more to one PR (its second
     iteration), write the summary, tear down and stop everything."""
     import dagster as dg
@@ -235,7 +288,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
 
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
-        env = start(stack, data_dir, seeded, sensor_interval=2)
+        env = start(stack, data_dir, seeded, sensor_interval=2, profile=profile)
         with environment({k: v for k, v in env.items() if k.isupper()}):
             config = load_operator_config(env["AITHER_CONFIG"])
             client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
@@ -254,15 +307,48 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
                 summary["github"] = github_feedback_facts(client, pulls)
                 summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
                 summary["teardown"] = teardown_all(config, client)
+                summary["profile"] = profile
+                if profile == "production":
+                    summary["runs_in_containers"] = runs_in_containers(instance)
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
+    if profile == "production":  # after the stack stopped: no container of this deployment, no database server
+        summary["teardown"].update(stopped_after(data_dir))
+        json_path.write_text(json.dumps(summary, indent=2))
     problems = verdict(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
           f"summary in {json_path}")
     return 1 if problems else 0
+
+
+def runs_in_containers(instance) -> dict:
+    """How many of the instance's runs the DockerRunLauncher started in a container, and from which images."""
+    from dagster._core.storage.tags import DOCKER_IMAGE_TAG
+    from dagster_docker.docker_run_launcher import DOCKER_CONTAINER_ID_TAG
+
+    runs = instance.get_runs()
+    return {"runs": len(runs), "with_container": sum(1 for r in runs if r.tags.get(DOCKER_CONTAINER_ID_TAG)),
+            "images": sorted({r.tags[DOCKER_IMAGE_TAG] for r in runs if DOCKER_IMAGE_TAG in r.tags})}
+
+
+def stopped_after(data_dir: Path) -> dict:
+    """What the production profile left behind: containers of this deployment, and whether Postgres answers."""
+    from aither_assets.devstack.production import left_containers
+
+    pid_file = data_dir / "postgres" / "data" / "postmaster.pid"
+    try:
+        os.kill(int(pid_file.read_text().splitlines()[0]), 0)
+        running = True
+    except (OSError, ValueError, IndexError):
+        running = False  # no pid file, or a stale one
+    facts = {"containers_left": left_containers(data_dir), "postgres_running": running}
+    if running:  # why: what pg_ctl and the server said
+        log = data_dir / "postgres" / "data.log"
+        facts["postgres_log_tail"] = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+    return facts
 
 
 def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
@@ -326,14 +412,14 @@ def teardown_all(config, client) -> dict:
     """--once leaves nothing running: every preview container of the app removed, every port freed,
     and the PRs' GitHub deployments marked inactive (what the teardown job does one PR at a time)."""
     from aither_assets.environments.docker_env import PreviewEnvironments
-    from aither_assets.environments.ports import PortAllocator
+    from aither_assets.environments.ports import ports_for
     from aither_assets.feedback import deactivate_deployments
 
     environments = PreviewEnvironments(app=config.app)
     removed = environments.sweep(open_prs=set())
     for pr in removed:
         deactivate_deployments(client, pr)
-    ports = PortAllocator(config.storage.root / "ports.sqlite3", *config.preview.port_range)
+    ports = ports_for(config.storage.root, config.state_postgres_url(os.environ), *config.preview.port_range)
     for pr in list(ports.allocations()):
         ports.release(pr)
     return {"removed_prs": sorted(removed), "left_running": [c.name for c in environments.list_ours()]}
@@ -395,4 +481,8 @@ def verdict(summary: dict, seeded: Seeded) -> list[str]:
             problems.append(f"#{number} has {facts['sticky_comments']} sticky comments, expected exactly one")
     if summary.get("teardown", {}).get("left_running"):
         problems.append(f"preview containers still running after teardown: {summary['teardown']['left_running']}")
+    if summary.get("teardown", {}).get("containers_left"):
+        problems.append(f"containers of the deployment left after stopping: {summary['teardown']['containers_left']}")
+    if summary.get("teardown", {}).get("postgres_running"):
+        problems.append("PostgreSQL is still running after stopping")
     return problems

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import yaml
 
@@ -73,6 +73,8 @@ class Stack:
 
     data_dir: Path
     procs: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    # What outlives the processes and is undone after them, last first (containers, the database server).
+    cleanups: list[Callable[[], object]] = field(default_factory=list)
 
     def __enter__(self) -> "Stack":
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -106,6 +108,8 @@ class Stack:
                 proc.wait(timeout=5)
             _wait_group_gone(proc.pid, timeout=5)
         self.procs.clear()
+        while self.cleanups:
+            self.cleanups.pop()()
 
     # -- the parts ------------------------------------------------------------------
 
@@ -152,6 +156,20 @@ class Stack:
         url = f"http://127.0.0.1:{ui_port}"
         wait_http(f"{url}/server_info", timeout=180, proc=proc, log=log)
         return url
+
+    def start_webserver(self, env: dict[str, str], ui_port: int, workspace: Path) -> str:
+        """The production profile's webserver alone (UI and GraphQL); the daemon is its own process."""
+        bindir = Path(sys.executable).parent
+        proc, log = self.spawn("webserver", [str(bindir / "dagster-webserver"), "-w", str(workspace),
+                                             "-h", "127.0.0.1", "-p", str(ui_port)], env)
+        url = f"http://127.0.0.1:{ui_port}"
+        wait_http(f"{url}/server_info", timeout=180, proc=proc, log=log)
+        return url
+
+    def start_daemon(self, env: dict[str, str], workspace: Path) -> None:
+        """The production profile's daemon: sensors, the run queue (it launches the run containers), run monitoring."""
+        bindir = Path(sys.executable).parent
+        self.spawn("daemon", [str(bindir / "dagster-daemon"), "run", "-w", str(workspace)], env)
 
     def start_webhook_receiver(self, env: dict[str, str], port: int, dagster_url: str) -> str:
         """``aither webhooks``; ``env`` carries the hook's secret, which no Dagster process gets."""

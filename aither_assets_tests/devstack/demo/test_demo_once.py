@@ -8,20 +8,33 @@ from pathlib import Path
 
 import pytest
 
+from aither_assets.devstack import postgres
 from aither_assets.devstack.demo.seed import HOSTILE_TITLE
 
 pytestmark = pytest.mark.skipif(shutil.which("docker-registry") is None, reason="docker-registry is not installed")
 
 
-def test_demo_once_processes_every_sample_pr(tmp_path):
+@pytest.mark.parametrize("profile", ["embedded", "production"])
+def test_demo_once_processes_every_sample_pr(tmp_path, profile):
+    # production: PostgreSQL, the code image, one container per run (DockerRunLauncher); the same checks.
+    if profile == "production" and not postgres.available():
+        pytest.skip("PostgreSQL is not installed (scripts/bootstrap installs it)")
     summary_file = tmp_path / "summary.json"
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "aither"), "demo", "--once", "--data", str(tmp_path / "demo"),
-         "--json", str(summary_file), "--timeout", "600"],
-        capture_output=True, text=True, timeout=900,
+        [str(Path(sys.executable).parent / "aither"), "demo", "--once", "--profile", profile,
+         "--data", str(tmp_path / "demo"), "--json", str(summary_file), "--timeout", "600"],
+        capture_output=True, text=True, timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    prs = {p["title"]: p for p in json.loads(summary_file.read_text())["prs"]}
+    summary = json.loads(summary_file.read_text())
+    assert summary["profile"] == profile
+    if profile == "production":  # every run was a container of the code image; none left, Postgres stopped
+        assert summary["runs_in_containers"]["runs"] >= 10
+        assert summary["runs_in_containers"]["with_container"] == summary["runs_in_containers"]["runs"]
+        assert summary["runs_in_containers"]["images"] and all(
+            image.startswith("aither/code:") for image in summary["runs_in_containers"]["images"])
+        assert summary["teardown"]["containers_left"] == [] and summary["teardown"]["postgres_running"] is False
+    prs = {p["title"]: p for p in summary["prs"]}
     assert len(prs) >= 10
 
     ran = [p for p in prs.values() if p["run_status"]]
