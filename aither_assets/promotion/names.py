@@ -21,3 +21,10 @@ def ring_asset_names(ladder: tuple[str, ...] | list[str]) -> dict[str, str]:
     if len(set(names.values())) != len(names):
         raise ValueError(f"rings {list(ladder)} map to clashing asset names {list(names.values())}")
     return names
+
+
+# Run tags of promotion runs (set by the comment handlers; the run re-checks the identity they claim).
+RING_TAG = "aither/ring"  # one promotion per ring at a time (dagster.yaml), and the asset's own guard
+REQUESTER_TAG = "aither/requester"  # shown in the UI; proven by COMMAND_COMMENT_TAG inside the run
+COMMAND_COMMENT_TAG = "aither/command-comment"  # the /promote comment's id
+PROMOTION_MODE_TAG = "aither/promotion-mode"  # "manual" now; issue 16 adds "automatic" and "rollback"
