@@ -125,7 +125,9 @@ def approval_digest(approval: Approval, history: tuple[tuple[float, str], ...]) 
     """The digest an approval is for: the one it names, else the PR's candidate when it was made.
 
     ``history`` is (built_at, digest) of the PR's images, any order. So a new digest voids
-    approvals made before it, while a rebuild to the same digest keeps them.
+    approvals made before it, while a rebuild to the same digest keeps them. GitHub's times are whole
+    seconds: a build recorded within the approval's second counts as made after it (to be sure the
+    approver saw it, such an approval must name the digest).
     """
     if approval.digest:
         return approval.digest

@@ -58,13 +58,13 @@ def _wait_for_ring(context: dg.AssetExecutionContext, ring: str) -> None:
     """One promotion per ring at a time, also for runs launched from the UI without the ring tag
     (dagster.yaml's tag limit queues the tagged ones): the older run goes first, this one waits."""
     instance = context.instance
-    instance.add_run_tags(context.run_id, {RING_TAG: ring})
-    me = instance.get_run_record_by_id(context.run_id)
+    instance.add_run_tags(context.run.run_id, {RING_TAG: ring})
+    me = instance.get_run_record_by_id(context.run.run_id)
     deadline = time.monotonic() + WAIT_FOR_RING_SECONDS
     while True:
         others = [r for r in instance.get_run_records(filters=dg.RunsFilter(
                       tags={RING_TAG: ring}, statuses=[dg.DagsterRunStatus.STARTED]))
-                  if r.dagster_run.run_id != context.run_id and r.create_timestamp < me.create_timestamp]
+                  if r.dagster_run.run_id != context.run.run_id and r.create_timestamp < me.create_timestamp]
         if not others:
             return
         if time.monotonic() > deadline:
