@@ -8,7 +8,6 @@ test decides what the candidate's pipeline run passed without building anything.
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
@@ -25,7 +24,7 @@ from aither_assets.images.registry import RegistryClient
 from aither_assets.promotion.names import COMMAND_COMMENT_TAG, ring_asset_names
 from aither_assets_tests.conftest import OWNER, REPO
 from aither_assets_tests.environments.docker_support import SAMPLE, remove_app_containers
-from aither_assets_tests.images.conftest import free_port, local_registry  # noqa: F401 - the fixture
+from aither_assets_tests.images.conftest import free_port
 
 LADDER = ("dev", "staging", "ring-0")
 NAMES = ring_asset_names(LADDER)
