@@ -25,7 +25,7 @@ def _interval() -> int:
     return int(os.environ.get("AITHER_SENSOR_INTERVAL_SECONDS", "30"))
 
 
-def promotion_job(ring: str) -> dg.UnresolvedAssetJobDefinition:
+def promotion_job(ring: str):
     return dg.define_asset_job(
         name=promotion_job_name(ring), selection=[ring_asset_name(ring)], partitions_def=pr_partitions,
         tags={RING_TAG: ring, PROMOTION_MODE_TAG: "manual"},
