@@ -48,8 +48,8 @@ def validate(path: Path, operator: bool) -> None:
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds --once waits for the runs.")
 def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float) -> None:
     """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
-    from aither_assets.demo.run import run_interactive, run_once
-    from aither_assets.demo.stack import StackError, stop_on_sigterm
+    from aither_assets.devstack.demo.run import run_interactive, run_once
+    from aither_assets.devstack.demo.stack import StackError, stop_on_sigterm
 
     data_dir = data_dir.resolve()
     stop_on_sigterm()
@@ -83,8 +83,17 @@ def webhooks(config_path: Path, host: str, port: int, dagster_url: str, location
         raise click.ClickException(str(exc)) from None
 
 
+@main.command(name="base-image", add_help_option=False, context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def base_image(args: tuple[str, ...]) -> None:
+    """Build (or reuse) the minimal Python base images from Debian packages (--help for options)."""
+    from aither_assets.devstack.baseimage import main as build_base_images
+
+    sys.exit(build_base_images(list(args)))
+
+
 def _mount_local_github() -> None:
-    from aither_assets.localgithub.cli import local_github
+    from aither_assets.devstack.localgithub.cli import local_github
 
     main.add_command(local_github, name="local-github")
 

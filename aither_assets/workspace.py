@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from aither_assets.gitcmd import auth_env, locked_bare_repo, run_git
+from aither_assets.runtime.gitcmd import auth_env, locked_bare_repo, run_git
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from aither_assets.config.operator import OperatorConfig
+from aither_assets.devstack.localgithub.server import run_in_thread
+from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.github.client import GitHubClient, RetryPolicy
-from aither_assets.images.base import docker_available
-from aither_assets.localgithub.server import run_in_thread
-from aither_assets.localgithub.store import LocalGitHub
+from aither_assets.images.host import docker_available
 
 OWNER, REPO = "acme", "web"
 

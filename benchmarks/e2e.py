@@ -38,12 +38,10 @@ import dagster as dg
 import yaml
 from dagster._core.events import DagsterEventType
 
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
-from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
-from aither_assets.demo.run import TERMINAL, prepare, start_webhooks, webhook_deliveries, write_operator_config
-from aither_assets.demo.seed import AUTHOR, OWNER, REPO
-from aither_assets.demo.stack import (
+from aither_assets.devstack.baseimage import ensure_base_images
+from aither_assets.devstack.demo.run import TERMINAL, prepare, start_webhooks, webhook_deliveries, write_operator_config
+from aither_assets.devstack.demo.seed import AUTHOR, OWNER, REPO
+from aither_assets.devstack.demo.stack import (
     TOKEN_ENV,
     Stack,
     check_docker,
@@ -52,10 +50,12 @@ from aither_assets.demo.stack import (
     free_port,
     stop_on_sigterm,
 )
-from aither_assets.images.base import ensure_base_images
-from aither_assets.localgithub.store import LocalGitHub
-from aither_assets.procstat import is_dead, stat_fields
+from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome, triggered_by
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
+from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
+from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG
+from aither_assets.runtime.procstat import is_dead, stat_fields
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -8,7 +8,7 @@ VmRSS seen while sampling. Processes are sorted into roles by their command line
 * ``daemon``: ``dagster-daemon run``;
 * ``code server``: ``dagster api grpc`` (the daemon starts it; sensors run in it; it is
   replaced when its heartbeat lapses, so there can be more than one over time);
-* ``run launcher``: the daemon's forkserver (aither_assets/run_launcher.py), which has Dagster
+* ``run launcher``: the daemon's forkserver (aither_assets/runtime/run_launcher.py), which has Dagster
   imported and forks the run workers;
 * ``run worker``: a process that executes a run (one per run, threaded executor): a child of
   the run launcher's forkserver, or of the code server with Dagster's default launcher; the run
@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aither_assets.procstat import PPID, stat_fields
+from aither_assets.runtime.procstat import PPID, stat_fields
 
 _RUN_ID = re.compile(r"/storage/([0-9a-f-]{36})/compute_logs/")
 

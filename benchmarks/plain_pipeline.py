@@ -31,8 +31,6 @@ from pathlib import Path
 
 PROCESS_STARTED = time.monotonic()
 
-from aither_assets.build.metadata import build_metadata  # noqa: E402 - the imports are part of the timed script
-from aither_assets.build.package import build_archives, select_files  # noqa: E402
 from aither_assets.config.operator import load_operator_config  # noqa: E402
 from aither_assets.config.pipeline import load_pipeline_config  # noqa: E402
 from aither_assets.dashboard.model import Links, page_from_summary  # noqa: E402
@@ -44,13 +42,15 @@ from aither_assets.github.client import client_from_config  # noqa: E402
 from aither_assets.images.build import build_image  # noqa: E402
 from aither_assets.images.registry import tag_manifest  # noqa: E402
 from aither_assets.images.tags import image_repository, image_tags, oci_labels, ring_tag  # noqa: E402
+from aither_assets.packaging.metadata import build_metadata  # noqa: E402 - the imports are part of the timed script
+from aither_assets.packaging.package import build_archives, select_files  # noqa: E402
 from aither_assets.prs.context import build_context  # noqa: E402
 from aither_assets.quality.linters import run_linters  # noqa: E402
 from aither_assets.smoke.checks import run_smoke  # noqa: E402
-from aither_assets.testing.runner import run_suites  # noqa: E402
-from aither_assets.testing.suites import plan_suites  # noqa: E402
-from aither_assets.tools import tool_path  # noqa: E402
+from aither_assets.suites.plan import plan_suites  # noqa: E402
+from aither_assets.suites.runner import run_suites  # noqa: E402
 from aither_assets.validation.report import validate_repository  # noqa: E402
+from aither_assets.validation.tools import tool_path  # noqa: E402
 from aither_assets.workspace import RepoCache, safe_name  # noqa: E402
 
 IMPORTS_SECONDS = time.monotonic() - PROCESS_STARTED

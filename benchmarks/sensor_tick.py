@@ -17,11 +17,11 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.sensors import pull_request_sensor
 from aither_assets.defs.resources import AitherConfig, GitHubResource
-from aither_assets.localgithub.server import run_in_thread
-from aither_assets.localgithub.store import LocalGitHub
+from aither_assets.devstack.localgithub.server import run_in_thread
+from aither_assets.devstack.localgithub.store import LocalGitHub
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 
 
 def measure(prs: int, rounds: int) -> dict:

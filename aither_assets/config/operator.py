@@ -15,8 +15,9 @@ from typing import Annotated, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aither_assets.config.errors import ConfigError, ConfigIssue, load_yaml_file, validate_model
+from aither_assets.config.errors import ConfigError, ConfigIssue
 from aither_assets.config.fields import matching
+from aither_assets.config.loading import load_yaml_file, validate_model
 
 CONFIG_ENV_VAR = "AITHER_CONFIG"
 

@@ -15,8 +15,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aither_assets.config.errors import ConfigError, load_yaml_file, parse_yaml_text, validate_model
+from aither_assets.config.errors import ConfigError
 from aither_assets.config.fields import matching
+from aither_assets.config.loading import load_yaml_file, parse_yaml_text, validate_model
 
 PIPELINE_PATH = ".aither/pipeline.yaml"
 

@@ -2,7 +2,7 @@
 
 Both replace only the paths they are given (``pr-<N>/index.html``, ``index.html``, ``rings/<ring>.html``);
 other PRs' pages stay. Git runs with argv lists only; a token travels only in the environment of the
-git process (``GIT_CONFIG_*`` http.extraHeader, see :func:`aither_assets.gitcmd.auth_env`), never in a
+git process (``GIT_CONFIG_*`` http.extraHeader, see :func:`aither_assets.runtime.gitcmd.auth_env`), never in a
 URL, a config file or the commit.
 
 ``publish_gh_pages`` does not check anything out: it fetches the branch into a bare cache repository,
@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from aither_assets.gitcmd import auth_env, locked_bare_repo, run_git
+from aither_assets.runtime.gitcmd import auth_env, locked_bare_repo, run_git
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![./])$")

@@ -7,7 +7,7 @@ SQLite file: a PR keeps its port until :meth:`PortAllocator.release`, and a PR w
 preferred port is taken (by another PR, or by something else on the host) probes
 linearly to the next free one.
 
-Allocation happens inside one write-locked transaction (aither_assets/sqlitefile.py), so
+Allocation happens inside one write-locked transaction (aither_assets/runtime/sqlitefile.py), so
 allocators in several processes sharing the file never hand out one port twice.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aither_assets import sqlitefile
+from aither_assets.runtime import sqlitefile
 
 #: ``host_port_free(port) -> bool``: whether nothing on the host listens on ``port``.
 PortCheck = Callable[[int], bool]

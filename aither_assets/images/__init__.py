@@ -1,5 +1,4 @@
-"""Container images the pipeline needs locally, built without pulling from any registry.
-
-``aither_assets.images.base`` builds the minimal Python base image that the sample
-application (and any stdlib-only Python service) runs on.
+"""Container images of a PR head: build (``build.py``), registry (``registry.py``), tags (``tags.py``),
+and what the host's Docker engine can do (``host.py``). Base images come in by reference
+(operator config ``images.base_images``); ``aither base-image`` builds the local ones.
 """

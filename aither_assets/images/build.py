@@ -30,7 +30,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from aither_assets.images.base import PLATFORM_ARCH, arm64_emulation_available
+from aither_assets.images.host import PLATFORM_ARCH, arm64_emulation_available
 from aither_assets.images.registry import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
@@ -208,7 +208,7 @@ def _check_emulation(platforms: Sequence[str], native: str, log: _Log) -> None:
 
 
 def _check_base(api: docker.APIClient, name: str, base: str) -> None:
-    fix = f"build it with: python -m aither_assets.images.base --platform {name}"
+    fix = f"build it with: aither base-image --platform {name}"
     try:
         info = api.inspect_image(base)
     except docker.errors.ImageNotFound:

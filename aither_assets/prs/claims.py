@@ -3,7 +3,7 @@
 Each checks that the head has no run yet, but the sensor's run is created by the daemon after
 its tick, and the receiver's after its GraphQL call: between check and run both could pass.
 A claim closes that gap: a row per (PR, head) in a SQLite file beside the port allocations,
-inserted in one write-locked transaction (aither_assets/sqlitefile.py), so exactly one claimant
+inserted in one write-locked transaction (aither_assets/runtime/sqlitefile.py), so exactly one claimant
 wins and submits the run.
 
 A claim whose run never appeared (the submitter died between claim and run) is stale after
@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from aither_assets import sqlitefile
+from aither_assets.runtime import sqlitefile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS head_claims (

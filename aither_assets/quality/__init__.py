@@ -1,6 +1,6 @@
 """Linters of a PR head: run the repo's configured linters and collect findings by severity and file.
 
-Dagster-free; processes are started by ``aither_assets.testing.process.run_argv``.
+Dagster-free; processes are started by ``aither_assets.runtime.prcommand.run_argv``.
 """
 
 from aither_assets.quality.findings import (

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlparse
 
 from junitparser import Attr, Error, Failure, JUnitXml, TestCase, TestSuite
 
-from aither_assets.testing.reports import ReportError, parse_number, read_xml
+from aither_assets.suites.reports import ReportError, parse_number, read_xml
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")

@@ -1,6 +1,6 @@
 """Run the repo's linters on a checkout and collect their findings (the ``quality_report``).
 
-Each linter's command runs like a test suite (``aither_assets.testing.process.run_argv``:
+Each linter's command runs like a test suite (``aither_assets.runtime.prcommand.run_argv``:
 argv only, minimal environment, timeout, process-group kill), with ``cwd`` the checkout.
 Placeholders: ``{workspace}`` is the checkout; ``{junit}`` is a file the linter writes its
 report to (then that file is read instead of stdout, whatever the format). ``{files}``
@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from aither_assets import cancellation
 from aither_assets.config.pipeline import LinterConfig
 from aither_assets.quality.findings import (
     SEVERITIES,
@@ -31,8 +30,9 @@ from aither_assets.quality.findings import (
     Severity,
     parse_findings,
 )
-from aither_assets.testing.process import ProcessResult, run_argv
-from aither_assets.testing.runner import expand_argv
+from aither_assets.runtime import cancellation
+from aither_assets.runtime.prcommand import CommandResult, run_argv
+from aither_assets.suites.runner import expand_argv
 
 LinterState = Literal["clean", "findings", "error", "timeout"]
 _OK_STATES = ("clean", "findings")
@@ -112,7 +112,7 @@ def run_linter(
     limit = linter.timeout_seconds if timeout is None else min(timeout, linter.timeout_seconds)
     scratch = Path(tempfile.mkdtemp(prefix=f"aither-lint-{linter.name}-"))
 
-    def status(state: LinterState, message: str | None, proc: ProcessResult | None = None,
+    def status(state: LinterState, message: str | None, proc: CommandResult | None = None,
                count: int | None = None, argv: Sequence[str] = ()) -> LinterStatus:
         return LinterStatus(
             name=linter.name, format=linter.format, status=state,
@@ -171,7 +171,7 @@ def run_linters(
     """Run every linter on the checkout at ``root`` (in parallel) and merge their findings.
 
     ``timeout`` caps each linter's own ``timeout_seconds``; ``env`` and ``path`` work as
-    for test suites (``aither_assets.testing.runner.run_suites``).
+    for test suites (``aither_assets.suites.runner.run_suites``).
     """
     report = QualityReport()
     if not linters:

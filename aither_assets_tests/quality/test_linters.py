@@ -13,7 +13,7 @@ from aither_assets.quality.markdown import (
     severity_table,
 )
 
-from ..testing.helpers import SAMPLE, copy_sample, write_tree
+from ..suites.helpers import SAMPLE, copy_sample, write_tree
 
 RUFF = LinterConfig(name="ruff", command=["ruff", "check", "--no-cache", "--output-format=json", "--exit-zero", "."],
                     format="ruff-json")

@@ -3,8 +3,8 @@
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.reporting.summary import history
+from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG
 
 
 def make_run(instance, number: int, sha: str, status: dg.DagsterRunStatus) -> str:

@@ -89,7 +89,7 @@ def test_tools_get_a_minimal_environment_and_the_checkout_as_cwd(tmp_path, monke
     import json
 
     seen = json.loads(dump.read_text())
-    assert set(seen["env"]) <= {"PATH", "HOME", "LANG", "LC_CTYPE"}
+    assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_CTYPE", "PYTHONDONTWRITEBYTECODE"}
     assert "ghp_secret" not in json.dumps(seen["env"]) and os.environ["HOME"] != seen["env"]["HOME"]
     assert seen["cwd"] == str(root.resolve())
     assert seen["argv"] == ["--format", "json", "--no-fail", "--", "Dockerfile"]

@@ -2,18 +2,18 @@
 
 Runs are submitted through ``launch``; here it records the tags and adds the run to the instance
 as the webserver would (queued), so later deliveries and the sensor see it. The GraphQL launch
-itself runs in the demo test (aither_assets_tests/demo), against a real webserver.
+itself runs in the demo test (aither_assets_tests/devstack/demo), against a real webserver.
 """
 
 import dagster as dg
 import pytest
 
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.prs.claims import claims_for
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets.webhooks.dispatch import RunDispatcher
 from aither_assets.webhooks.events import Delivery
 from aither_assets_tests.conftest import OWNER, REPO
-from aither_assets_tests.runtime_support import queue_run
+from aither_assets_tests.runtime.support import queue_run
 
 
 @pytest.fixture

@@ -5,17 +5,17 @@ import dagster as dg
 
 from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.prs.partitions import pr_partitions
-from aither_assets.defs.prs.tags import DEPLOYING_TAG
 from aither_assets.defs.reporting.feedback import write_in_background
 from aither_assets.defs.resources import AitherConfig, GitHubResource, PreviewResource, WorkspaceResource
 from aither_assets.defs.skips import record_skip, skip_unless_planned
-from aither_assets.defs.testing.assets import TEST_ASSETS
 from aither_assets.feedback import record_deployment
 from aither_assets.images.build import build_image
 from aither_assets.images.registry import tag_manifest
 from aither_assets.images.tags import image_repository, image_tags, oci_labels, ring_tag
+from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.tags import DEPLOYING_TAG
 from aither_assets.smoke.checks import run_smoke
+from aither_assets.stages import TEST_ASSETS
 
 SMOKE_PASSED = "smoke_passed"
 

@@ -5,10 +5,10 @@ import os
 
 import dagster as dg
 
-from aither_assets.defs.prs.tags import PR_TAG
 from aither_assets.defs.resources import GitHubResource, PreviewResource
 from aither_assets.feedback import deactivate_deployments
 from aither_assets.github.client import GitHubError
+from aither_assets.runs.tags import PR_TAG
 
 
 class TeardownConfig(dg.Config):

@@ -5,14 +5,14 @@ import dagster as dg
 from aither_assets.config.errors import ConfigError
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.config.pipeline import load_pipeline_config
-from aither_assets.defs.prs.partitions import pr_partitions
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG
 from aither_assets.defs.reporting.feedback import announce_in_background
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.defs.skips import planned_skips
 from aither_assets.feedback import starting_entry
 from aither_assets.markdown import md_escape, md_table
 from aither_assets.prs.context import PRContext, build_context
+from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.tags import HEAD_SHA_TAG
 
 
 @dg.asset(

@@ -1,7 +1,7 @@
 import dagster as dg
 
-from aither_assets.defs.prs.runs import PIPELINE_JOB_NAME
-from aither_assets.threaded_executor import threaded_executor
+from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
+from aither_assets.runtime.threaded_executor import threaded_executor
 
 # Everything of a PR runs in one process, ready steps side by side on threads (half the cores'
 # worth; one at a time on 2 cores, where the suites already use both): a step process costs ~1 s

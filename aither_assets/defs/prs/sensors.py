@@ -8,8 +8,6 @@ import dagster as dg
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME, pr_partitions
-from aither_assets.defs.prs.runs import approval_used_by, heads_with_runs, pipeline_run_tags, supersede_older_runs
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.feedback import publish_approval_states
 from aither_assets.github.client import GitHubRateLimited
@@ -17,6 +15,8 @@ from aither_assets.github.models import PullRequest
 from aither_assets.prs.claims import claims_for
 from aither_assets.prs.polling import PollCursor
 from aither_assets.prs.tick import TickDecision, decide_tick
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME, pr_partitions
+from aither_assets.runs.pipeline import approval_used_by, heads_with_runs, pipeline_run_tags, supersede_older_runs
 
 CLAIMANT = "PR sensor"
 

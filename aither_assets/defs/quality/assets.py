@@ -2,11 +2,11 @@ import dagster as dg
 
 from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
 from aither_assets.quality.linters import run_linters
 from aither_assets.quality.markdown import findings_table, linters_table, severity_table
+from aither_assets.runs.partitions import pr_partitions
 
 
 @dg.asset(

@@ -10,8 +10,8 @@ import os
 import dagster as dg
 
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.prs.tags import PR_TAG, REPORT_PR_TAG, REPORTED_RUN_TAG
 from aither_assets.reporting.summary import reported_in_run
+from aither_assets.runs.tags import PR_TAG, REPORT_PR_TAG, REPORTED_RUN_TAG
 
 pr_report_job = dg.define_asset_job(
     name="pr_report",

@@ -1,10 +1,10 @@
 import dagster as dg
 
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.resources import WorkspaceResource
-from aither_assets.tools import tool_path
+from aither_assets.runs.partitions import pr_partitions
 from aither_assets.validation.report import markdown_table, validate_repository
+from aither_assets.validation.tools import tool_path
 
 NO_ERRORS = "no_error_findings"
 

@@ -6,12 +6,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.defs.prs.sensors import pull_request_sensor
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.prs.claims import claims_for
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets_tests.conftest import OWNER, REPO
-from aither_assets_tests.runtime_support import queue_run
+from aither_assets_tests.runtime.support import queue_run
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import dagster as dg
 import yaml
 from dagster._core.storage.dagster_run import DagsterRun
 
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
-from aither_assets.defs.prs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets.defs.reporting.assets import pr_dashboard, pr_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
+from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG, REPORTED_RUN_TAG
 from aither_assets_tests.conftest import OWNER, REPO
 
 

@@ -1,0 +1,301 @@
+"""``aither demo``: the product on its embedded stack, interactive or headless (``--once``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+
+import yaml
+
+from aither_assets.config.operator import load_operator_config
+from aither_assets.devstack.baseimage import ensure_base_images
+from aither_assets.devstack.demo.seed import Seeded, SeededPR, seed
+from aither_assets.devstack.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
+from aither_assets.devstack.localgithub.store import LocalGitHub
+from aither_assets.github.client import client_from_config
+from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
+
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def prepare(data_dir: Path, reset: bool) -> Seeded:
+    """Seed the local GitHub once per data folder; later starts reuse it (history stays)."""
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    seeded_file = data_dir / "seeded.json"
+    if seeded_file.exists():
+        raw = json.loads(seeded_file.read_text())
+        return Seeded(raw["api_token"], raw["repository"], [SeededPR(**p) for p in raw["prs"]])
+    store = LocalGitHub(data_dir / "github")
+    try:
+        seeded = seed(store)
+    finally:
+        store.close()
+    seeded_file.write_text(json.dumps(asdict(seeded), indent=2))
+    return seeded
+
+
+def write_operator_config(data_dir: Path, github_url: str, registry: str, repository: str,
+                          base_images: dict[str, str], pages_url: str | None, ui_url: str | None) -> Path:
+    path = data_dir / "aither.yaml"
+    path.write_text(yaml.safe_dump({
+        "repository": repository,
+        "github": {"api_url": github_url, "token_env": TOKEN_ENV, "seconds_between_writes": 0},
+        "registry": {"address": registry, "insecure": True},
+        # Nothing can be pulled here: the sample's Dockerfile gets a base built from Debian packages.
+        "images": {"base_images": base_images},
+        "storage": {"root": str(data_dir / "store")},
+        # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
+        "pages": {"base_url": pages_url, "gh_pages": True},
+        **({"dagster_ui_url": ui_url} if ui_url else {}),
+    }, sort_keys=False))
+    return path
+
+
+def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
+          ui_port: int | None = None, interactive: bool = False) -> dict[str, str]:
+    check_docker()
+    print("building the local base image (cached after the first time) ...", flush=True)
+    base_images = ensure_base_images(["linux/amd64"])
+    github_url = stack.start_local_github(free_port(8765))
+    registry = stack.start_registry(free_port(5000))
+    pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
+    ui_port = ui_port or free_port()
+    ui_url = f"http://127.0.0.1:{ui_port}"
+    config = write_operator_config(data_dir, github_url, registry, seeded.repository, base_images, pages_url,
+                                   ui_url if interactive else None)
+    env = dagster_env(data_dir, config, seeded, sensor_interval)
+    stack.start_dagster(env, ui_port)
+    webhooks = start_webhooks(stack, data_dir, seeded.repository, env, ui_url)
+    return {"github": github_url, "registry": registry, "dagster": ui_url, "pages": pages_url or "",
+            "webhooks": webhooks, **env}
+
+
+def dagster_env(data_dir: Path, config: Path, seeded: Seeded, sensor_interval: int) -> dict[str, str]:
+    return {
+        "DAGSTER_HOME": str(dagster_home(data_dir)),
+        "AITHER_CONFIG": str(config),
+        TOKEN_ENV: seeded.api_token,
+        "AITHER_SENSOR_INTERVAL_SECONDS": str(sensor_interval),
+        # The sweep asks GitHub about every live preview: every 30 s is soon enough for a closed PR,
+        # and it keeps out of the way of the PR sensor's ticks (they share the code server).
+        "AITHER_SWEEP_INTERVAL_SECONDS": str(max(sensor_interval, 30)),
+    }
+
+
+def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str, str], dagster_url: str) -> str:
+    """Start ``aither webhooks`` and point a fresh repository hook of the local GitHub at it.
+
+    The secret is made here, per start, and given to the receiver alone: no Dagster process
+    (and so no PR code) sees it. Hooks of earlier starts are removed first.
+    """
+    secret = secrets.token_hex(32)
+    secret_env = load_operator_config(env["AITHER_CONFIG"]).github.webhook_secret_env
+    url = stack.start_webhook_receiver({**env, secret_env: secret}, free_port(8790), dagster_url)
+    owner, name = repository.split("/")
+    store = LocalGitHub(data_dir / "github")
+    try:
+        for hook in store.hooks(owner, name):
+            store.delete_hook(owner, name, hook["id"])
+        store.create_hook(owner, name, url, secret=secret, events=("pull_request",))
+    finally:
+        store.close()
+    return url
+
+
+def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
+    seeded = prepare(data_dir, reset)
+    with Stack(data_dir) as stack:
+        urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True)
+        print(f"Dagster UI:    {urls['dagster']}")
+        print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
+        print(f"Registry:      http://{urls['registry']}/v2/_catalog")
+        print(f"Dashboards:    {urls['pages']}/")
+        print(f"Webhooks:      {urls['webhooks']} (pull_request events from the local GitHub)")
+        print(f"Logs:          {data_dir / 'logs'}")
+        print("Ctrl-C stops everything this demo started.")
+        try:
+            while all(proc.poll() is None for _, proc in stack.procs):
+                time.sleep(1)
+            dead = [name for name, proc in stack.procs if proc.poll() is not None]
+            print(f"stopping: {', '.join(dead)} exited (see {data_dir / 'logs'})")
+        except KeyboardInterrupt:
+            print("\nstopping the embedded stack ...")
+
+
+def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:
+    """Seed, let the real sensors and daemon process every PR, push once more to one PR (its second
+    iteration), write the summary, tear down and stop everything."""
+    import dagster as dg
+
+    from aither_assets.reporting.summary import summarize
+
+    seeded = prepare(data_dir, reset)
+    with Stack(data_dir) as stack:
+        env = start(stack, data_dir, seeded, sensor_interval=2)
+        with environment({k: v for k, v in env.items() if k.isupper()}):
+            config = load_operator_config(env["AITHER_CONFIG"])
+            client = client_from_config(config, {TOKEN_ENV: seeded.api_token})
+            expected = {p.number for p in seeded.prs if p.should_run}
+            instance = dg.DagsterInstance.get()
+            summary: dict = {"prs": []}
+            try:
+                deadline = time.monotonic() + timeout
+                _wait_for_runs(instance, [pr for pr in client.open_pulls() if pr.number in expected], deadline, stack)
+                second = push_second_iteration(data_dir, seeded)
+                _wait_for_runs(instance, [client.pull(second)], deadline, stack)
+            finally:
+                pulls = client.open_pulls()
+                summary = summarize(instance, pulls, config.rings.entry_ring)
+                verify_images_in_registry(summary, config)
+                summary["github"] = github_feedback_facts(client, pulls)
+                summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
+                summary["teardown"] = teardown_all(config, client)
+                json_path.parent.mkdir(parents=True, exist_ok=True)
+                json_path.write_text(json.dumps(summary, indent=2))
+                instance.dispose()
+    problems = verdict(summary, seeded)
+    for line in problems:
+        print(f"FAIL {line}")
+    print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
+          f"summary in {json_path}")
+    return 1 if problems else 0
+
+
+def push_second_iteration(data_dir: Path, seeded: Seeded) -> int:
+    """A new head on the first PR that runs: a second iteration (v2 tag, same sticky comment)."""
+    first = next(p for p in seeded.prs if p.should_run and not p.expect_failure)
+    store = LocalGitHub(data_dir / "github")
+    try:
+        pr = store.get_pr(*seeded.repository.split("/"), first.number)
+        store.commit_files(*seeded.repository.split("/"), pr["head_ref"], {"app/VERSION": "1.1.1\n"},
+                           "Bump the version again", author="alice")
+    finally:
+        store.close()
+    return first.number
+
+
+def webhook_deliveries(receiver_url: str) -> list[dict]:
+    """What the receiver got and did with it (its /deliveries listing)."""
+    with urllib.request.urlopen(receiver_url.removesuffix(WEBHOOK_PATH) + "/deliveries", timeout=10) as response:
+        return json.loads(response.read())["deliveries"]
+
+
+def github_feedback_facts(client, pulls) -> dict:
+    """What GitHub shows for each PR (read back through the API): sticky comments, statuses, deployments."""
+    from aither_assets.feedback import MARKER
+
+    facts = {}
+    for pr in pulls:
+        comments = [c for c in client.comments(pr.number) if c.body.startswith(MARKER)]
+        combined = client.combined_status(pr.head_sha)
+        deployments = client.deployments(environment=f"pr-{pr.number}")
+        facts[str(pr.number)] = {
+            "sticky_comments": len(comments),
+            "statuses": {s["context"]: s["state"] for s in combined.get("statuses", [])},
+            "deployments": len(deployments),
+        }
+    return facts
+
+
+def verify_images_in_registry(summary: dict, config) -> None:
+    """Each pushed tag must resolve to the digest the asset recorded (read from the registry itself)."""
+    from aither_assets.images.registry import RegistryClient
+
+    registry = RegistryClient(config.registry.address, insecure=config.registry.insecure or None)
+    for pr in summary["prs"]:
+        image = pr["assets"].get("container_image", {})
+        if image.get("status") != "MATERIALIZED":
+            continue
+        repository = image["metadata"]["reference"].split("@")[0].split("/", 1)[1]
+        resolved = {tag: registry.head_manifest(repository, tag) for tag in image["metadata"]["tags"]}
+        image["registry_tags"] = resolved
+        image["registry_verified"] = all(d == image["metadata"]["digest"] for d in resolved.values())
+        environment = pr["assets"].get("pr_environment", {})
+        ring = environment.get("metadata", {}).get("ring_tag", "")
+        if environment.get("status") == "MATERIALIZED" and not ring.startswith("none"):
+            # the ring tag is set on deploy: it must name the digest the preview runs
+            deployed = environment["metadata"]["digest"]
+            environment["ring_tag_verified"] = registry.head_manifest(repository, ring) == deployed
+
+
+def teardown_all(config, client) -> dict:
+    """--once leaves nothing running: every preview container of the app removed, every port freed,
+    and the PRs' GitHub deployments marked inactive (what the teardown job does one PR at a time)."""
+    from aither_assets.environments.docker_env import PreviewEnvironments
+    from aither_assets.environments.ports import PortAllocator
+    from aither_assets.feedback import deactivate_deployments
+
+    environments = PreviewEnvironments(app=config.app)
+    removed = environments.sweep(open_prs=set())
+    for pr in removed:
+        deactivate_deployments(client, pr)
+    ports = PortAllocator(config.storage.root / "ports.sqlite3", *config.preview.port_range)
+    for pr in list(ports.allocations()):
+        ports.release(pr)
+    return {"removed_prs": sorted(removed), "left_running": [c.name for c in environments.list_ours()]}
+
+
+def _wait_for_runs(instance, pulls, deadline: float, stack: Stack) -> None:
+    """Until each PR's head has a finished pipeline run that reported: in its own last steps, or by a
+    report run that has finished."""
+
+    from aither_assets.reporting.summary import report_record, reported_in_run, run_for_head
+
+    pending = {pr.number: pr for pr in pulls}
+    while pending:
+        for number, pr in list(pending.items()):
+            run = run_for_head(instance, pr)
+            if run is None or run.status.value not in TERMINAL:
+                continue
+            if reported_in_run(instance, run.run_id):
+                del pending[number]
+                continue
+            report = report_record(instance, run.run_id)
+            if report is not None and report.dagster_run.status.value in TERMINAL:
+                del pending[number]
+        dead = [name for name, proc in stack.procs if proc.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited early; see {stack.data_dir / 'logs'}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PRs {sorted(pending)} had no finished, reported run in time")
+        time.sleep(1)
+
+
+def verdict(summary: dict, seeded: Seeded) -> list[str]:
+    """Every way the demo's outcome differs from what each seeded PR should do."""
+    by_number = {p["number"]: p for p in summary["prs"]}
+    problems = []
+    for pr in seeded.prs:
+        got = by_number.get(pr.number)
+        if got is None:
+            problems.append(f"#{pr.number} ({pr.name}) is not in the summary")
+        elif not pr.should_run:
+            if got["run_status"] is not None:
+                problems.append(f"#{pr.number} ({pr.name}) should not run but has a {got['run_status']} run")
+            elif not got["skipped_reason"]:
+                problems.append(f"#{pr.number} ({pr.name}) was not run but no skip reason was recorded")
+        else:
+            want = "FAILURE" if pr.expect_failure else "SUCCESS"
+            if got["run_status"] != want:
+                problems.append(f"#{pr.number} ({pr.name}) run is {got['run_status']}, "
+                                f"expected {want}: {got['failures']}")
+            image = got["assets"].get("container_image", {})
+            if image.get("status") == "MATERIALIZED" and not image.get("registry_verified"):
+                problems.append(f"#{pr.number} ({pr.name}) image tags do not resolve to its digest: "
+                                f"{image.get('registry_tags')}")
+            if got["assets"].get("pr_environment", {}).get("ring_tag_verified") is False:
+                problems.append(f"#{pr.number} ({pr.name}) ring tag does not name the deployed digest")
+    for number, facts in summary.get("github", {}).items():
+        ran = by_number.get(int(number), {}).get("run_status")
+        if ran and facts["sticky_comments"] != 1:
+            problems.append(f"#{number} has {facts['sticky_comments']} sticky comments, expected exactly one")
+    if summary.get("teardown", {}).get("left_running"):
+        problems.append(f"preview containers still running after teardown: {summary['teardown']['left_running']}")
+    return problems

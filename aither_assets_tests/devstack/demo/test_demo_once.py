@@ -1,0 +1,126 @@
+"""`aither demo --once`: the whole product on its embedded stack, on the real path (sensor, daemon, runs)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aither_assets.devstack.demo.seed import HOSTILE_TITLE
+
+pytestmark = pytest.mark.skipif(shutil.which("docker-registry") is None, reason="docker-registry is not installed")
+
+
+def test_demo_once_processes_every_sample_pr(tmp_path):
+    summary_file = tmp_path / "summary.json"
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "aither"), "demo", "--once", "--data", str(tmp_path / "demo"),
+         "--json", str(summary_file), "--timeout", "600"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    prs = {p["title"]: p for p in json.loads(summary_file.read_text())["prs"]}
+    assert len(prs) >= 10
+
+    ran = [p for p in prs.values() if p["run_status"]]
+    assert all(p["head_runs"] == 1 for p in ran), {p["number"]: p["head_runs"] for p in ran}  # one run per head
+    for pr in ran:
+        context = pr["assets"]["pr_context"]
+        assert context["status"] == "MATERIALIZED"
+        assert context["metadata"]["head_sha"] == pr["head_sha"]
+    rings = {p["base"]: p["ring"] for p in prs.values()}
+    assert rings["dev"] == "dev" and rings["dev-staging"] == "staging"
+    assert rings["ring-0-canary"] == "ring-0" and rings["main"] == "production"
+
+    assert prs["WIP: new storage backend"]["skipped_reason"].startswith("draft PR")
+    assert "ok-to-test" in prs["Outside contribution (fork-unapproved)"]["skipped_reason"]
+    assert prs["Outside contribution (fork-approved)"]["run_status"] == "SUCCESS"
+    # Tests ran for real: the broken head fails exactly one named test, in the UI metadata and the check.
+    broken = prs["Refactor handlers (breaks a test)"]
+    assert broken["run_status"] == "FAILURE"
+    assert broken["checks"]["unit_tests:all_tests_passed"] == "FAILED"
+    failing = broken["check_details"]["unit_tests:all_tests_passed"]["failing_tests"]
+    assert len(failing) == 1 and "test_wrong_method_is_405" in failing[0]
+    assert broken["assets"]["unit_tests"]["metadata"]["failed"] == 1
+    assert "test\\_wrong\\_method\\_is\\_405" in broken["assets"]["unit_tests"]["metadata"]["failing_tests"]
+    good = prs["Paginate the items API"]
+    for name in ("unit_tests", "domain_tests", "integration_tests"):
+        assert good["assets"][name]["metadata"]["tests"] > 0 and good["assets"][name]["metadata"]["failed"] == 0
+        assert good["checks"][f"{name}:all_tests_passed"] == "PASSED"
+    # A docs-only head builds and tests nothing, and says why.
+    docs = prs["Docs: explain the items API"]
+    assert docs["assets"]["build_artifacts"] == {"status": "SKIPPED", "skipped_reason": "docs-only change", "metadata": {}}
+
+    # The three wiring bugs of the pipeline we replace are each named, and block the run.
+    miswired = prs["CI: split the deploy workflow (miswired)"]
+    assert miswired["run_status"] == "FAILURE"
+    assert miswired["checks"]["validation_report:no_error_findings"] == "FAILED"
+    errors = " ".join(miswired["check_details"]["validation_report:no_error_findings"]["errors"])
+    for rule in ("needs-missing-job", "shared-concurrency-group", "reusable-not-callable"):
+        assert rule in errors
+    assert good["checks"]["validation_report:no_error_findings"] == "PASSED"
+
+    # The image is in the registry under every tag, by digest; the preview answered its smoke checks.
+    image = good["assets"]["container_image"]
+    assert image["registry_verified"] and image["metadata"]["digest"].startswith("sha256:")
+    assert image["metadata"]["tags"] == [f"pr-{good['number']}-dev-v2", f"pr-{good['number']}-dev-latest",
+                                         f"pr-{good['number']}-latest", f"pr-{good['number']}-{good['head_sha'][:8]}"]
+    # the ring tag is set by the deploy, on the digest the preview runs (read back from the registry)
+    assert good["assets"]["pr_environment"]["ring_tag_verified"] is True
+    environment = good["assets"]["pr_environment"]["metadata"]
+    assert environment["ring_tag"] == f"dev-pr-{good['number']}-latest"
+    assert environment["digest"] == image["metadata"]["digest"] and environment["container"] == f"sample-app-pr-{good['number']}"
+    assert good["checks"]["smoke_report:smoke_passed"] == "PASSED" and good["assets"]["smoke_report"]["metadata"]["passed"] >= 3
+    ports = [p["assets"]["pr_environment"]["metadata"]["port"] for p in prs.values() if "pr_environment" in p["assets"]
+             and p["assets"]["pr_environment"]["status"] == "MATERIALIZED"]
+    assert len(ports) == len(set(ports)) >= 4  # never shared by two live PRs
+    # Nothing deploys a head whose tests or validation failed, or a docs-only head (and it says why).
+    # A broken head's image is built side by side with its tests, under its build tags only.
+    assert broken["assets"]["container_image"]["status"] == "MATERIALIZED"
+    assert broken["assets"]["pr_environment"]["status"] != "MATERIALIZED"
+    assert all(tag.startswith("pr-") for tag in broken["assets"]["container_image"]["metadata"]["tags"])
+    assert docs["assets"]["container_image"] == {"status": "SKIPPED", "skipped_reason": "no source, docker or config change",
+                                                 "metadata": {}}
+    assert json.loads(summary_file.read_text())["teardown"]["left_running"] == []
+
+    # A second head on the first PR: iteration 2, still one sticky comment, statuses per stage, deployments.
+    assert good["assets"]["build_artifacts"]["metadata"]["iteration"] == 2
+    assert good["assets"]["container_image"]["metadata"]["tags"][0] == f"pr-{good['number']}-dev-v2"
+    # The second head came by webhook: the local GitHub delivered the signed event, the receiver
+    # queued the run through the webserver's GraphQL API. The PR sensor polls too and may see the head
+    # first; then the receiver finds the head's run or claim and starts none. Either way there is one run.
+    deliveries = [d for d in json.loads(summary_file.read_text())["webhook_deliveries"]
+                  if d["pr_number"] == good["number"] and d["head_sha"] == good["head_sha"]]
+    assert deliveries and deliveries[0]["event"] == "pull_request" and deliveries[0]["action"] == "synchronize"
+    if good["triggered_by"] == "webhook":
+        assert deliveries[0]["outcome"].startswith(f"run {good['run_id']} ")
+    else:
+        assert good["triggered_by"] == "sensor"
+        assert "has a run already" in deliveries[0]["outcome"] or "started by the PR sensor" in deliveries[0]["outcome"]
+    facts = json.loads(summary_file.read_text())["github"]
+    for pr in ran:
+        assert facts[str(pr["number"])]["sticky_comments"] == 1
+    assert set(facts[str(good["number"])]["statuses"].values()) == {"success"}
+    assert facts[str(good["number"])]["deployments"] == 2  # one per deployed head
+    assert facts[str(broken["number"])]["statuses"]["aither/unit-tests"] == "failure"
+    pages = tmp_path / "demo" / "store" / "pages"
+    assert (pages / "index.html").exists()
+    assert "No promotion yet" in (pages / "rings" / "ring-0.html").read_text()
+    for pr in ran:
+        assert (pages / f"pr-{pr['number']}" / "index.html").exists()
+    # A run whose stages all pass reports in its own last steps; a failed one gets a report run.
+    assert good["reported_by"] == "pipeline run" and broken["reported_by"] == "report run"
+    assert docs["reported_by"] == "report run"  # skipped stages skip the in-run report too
+    assert "&lt;script&gt;" in (pages / f"pr-{prs[HOSTILE_TITLE]['number']}" / "index.html").read_text()
+
+    hostile = prs[HOSTILE_TITLE]
+    assert hostile["run_status"] == "SUCCESS"
+    assert hostile["triggered_by"] == "sensor"  # opened before the hook existed: found by the sensor's first tick
+    assert hostile["assets"]["pr_context"]["metadata"]["title"] == HOSTILE_TITLE
+    assert not Path("/tmp/aither-pwned").exists()
+
+    # Nothing left running: no process of ours still holds the data folder.
+    leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
