@@ -16,7 +16,6 @@ from pydantic import Field
 
 from aither_assets.config.operator import CONFIG_ENV_VAR, RingsConfig, load_operator_config
 from aither_assets.config.pipeline import load_pipeline_config
-from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.release import evidence as records
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
@@ -32,6 +31,7 @@ from aither_assets.promotion.names import (
 )
 from aither_assets.promotion.requests import Permissions, approvals, verify_requester
 from aither_assets.promotion.rollout import roll_out
+from aither_assets.runs.partitions import pr_partitions
 
 GROUP = "release"
 TEST_ASSETS = ("unit_tests", "domain_tests", "integration_tests")

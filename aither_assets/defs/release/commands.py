@@ -16,7 +16,6 @@ from typing import Callable
 import dagster as dg
 
 from aither_assets.config.operator import OperatorConfig
-from aither_assets.defs.prs.partitions import PR_PARTITIONS_NAME
 from aither_assets.github.client import GitHubClient, GitHubError
 from aither_assets.github.models import Comment
 from aither_assets.promotion.names import (
@@ -28,6 +27,7 @@ from aither_assets.promotion.names import (
 )
 from aither_assets.promotion.requests import Permissions, already_replied, decide_comment, reply_body
 from aither_assets.prs.claims import claims_for
+from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 
 
 def promotion_job_name(ring: str) -> str:

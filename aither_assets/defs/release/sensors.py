@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from aither_assets.defs.prs.partitions import pr_partitions
 from aither_assets.defs.release.assets import _ladder
 from aither_assets.defs.release.commands import Launch, handle_comment, promotion_job_name
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.github.client import GitHubError
 from aither_assets.promotion.names import PROMOTION_MODE_TAG, RING_TAG, ring_asset_name
 from aither_assets.promotion.requests import Permissions
+from aither_assets.runs.partitions import pr_partitions
 
 CLAIMANT = "comment sensor"
 LOOK_BACK = timedelta(hours=1)  # a first tick (no cursor) reads the last hour of comments
