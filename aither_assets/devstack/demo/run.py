@@ -103,7 +103,7 @@ def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str,
     try:
         for hook in store.hooks(owner, name):
             store.delete_hook(owner, name, hook["id"])
-        store.create_hook(owner, name, url, secret=secret, events=("pull_request",))
+        store.create_hook(owner, name, url, secret=secret, events=("pull_request", "issue_comment"))
     finally:
         store.close()
     return url
@@ -117,7 +117,7 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
         print(f"Dashboards:    {urls['pages']}/")
-        print(f"Webhooks:      {urls['webhooks']} (pull_request events from the local GitHub)")
+        print(f"Webhooks:      {urls['webhooks']} (pull_request and issue_comment events from the local GitHub)")
         print(f"Logs:          {data_dir / 'logs'}")
         print("Ctrl-C stops everything this demo started.")
         try:
