@@ -22,14 +22,14 @@ from aither_assets.environments.ring_env import RingEnvironments
 from aither_assets.images.registry import tag_manifest
 from aither_assets.images.tags import ring_tag, sanitize_tag
 from aither_assets.promotion.deployments import finish_ring_deployment, start_ring_deployment
-from aither_assets.promotion.gates import UNAUTHENTICATED, Evidence, evaluate
+from aither_assets.promotion.gates import UNAUTHENTICATED, evaluate
 from aither_assets.promotion.names import (
     COMMAND_COMMENT_TAG,
     RING_STATE_ASSET,
     RING_TAG,
     ring_asset_names,
 )
-from aither_assets.promotion.requests import Permissions, approvals, verify_requester
+from aither_assets.promotion.requests import verify_requester
 from aither_assets.promotion.rollout import roll_out
 from aither_assets.runs.partitions import pr_partitions
 
@@ -105,7 +105,6 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         number = int(partition)
         client = github.client()
         bot = client.authenticated_login()
-        permissions = Permissions(client)
 
         requester = verify_requester(client, context.run.tags.get(COMMAND_COMMENT_TAG), number, ring, ladder)
         if requester.note:
@@ -113,15 +112,9 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         reason = config.reason
         _wait_for_ring(context, ring)
 
-        pull = client.pull(number)
-        candidate, history, image_ref = records.candidate(context.instance, partition)
-        below_ring = rings.below(ring)
-        below = records.presence(context.instance, below_ring, partition, candidate.digest) if below_ring else None
-        evidence = Evidence(
-            pr=number, pr_author=pull.author, pr_head_sha=pull.head_sha, merged=pull.merged,
-            entry_ring=rings.entry_ring(pull.base_ref), candidate=candidate, below=below,
-            approvals=approvals(client, number, ladder, ignore={bot}, permissions=permissions),
-            requester=requester.login, now=time.time())
+        gathered = records.gather(context.instance, client, rings, number, ring, requester.login, bot, time.time())
+        evidence, history, image_ref, pull = gathered.evidence, gathered.history, gathered.image_ref, gathered.pull
+        candidate = evidence.candidate
         report = evaluate(ring, ladder, policy, evidence, history)
         facts = {
             "ring": ring, "digest": candidate.digest or "", "head_sha": pull.head_sha, "requester": requester.login,

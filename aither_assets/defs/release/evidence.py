@@ -13,8 +13,12 @@ from typing import Any
 
 import dagster as dg
 
-from aither_assets.promotion.gates import Candidate, CheckResult, RingPresence
+from aither_assets.config.operator import RingsConfig
+from aither_assets.github.client import GitHubClient
+from aither_assets.github.models import PullRequest
+from aither_assets.promotion.gates import Candidate, CheckResult, Evidence, RingPresence
 from aither_assets.promotion.names import RING_STATE_ASSET, ring_asset_name
+from aither_assets.promotion.requests import Permissions, approvals
 from aither_assets.reporting.summary import metadata_json, run_outcome
 
 # What a promotable build must have passed in its pipeline run (asset:check).
@@ -138,3 +142,27 @@ def promotions(instance: dg.DagsterInstance, ring: str, pr: str | None = None, l
         if metadata.get("outcome"):
             out.append({"at": record.timestamp, "run_id": record.run_id, "pr": record.partition_key, **metadata})
     return sorted(out, key=lambda item: item["at"], reverse=True)[:limit]
+
+
+@dataclass(frozen=True)
+class Gathered:
+    evidence: Evidence
+    history: tuple[tuple[float, str], ...]
+    image_ref: str
+    pull: PullRequest
+
+
+def gather(instance: dg.DagsterInstance, client: GitHubClient, rings: RingsConfig, number: int, ring: str,
+           requester: str, bot: str, now: float) -> Gathered:
+    """Everything the gates of ``ring`` look at for PR ``number``: GitHub's PR and comments, the instance's
+    image, checks and ring records (the promotion run and ``aither release status`` read the same)."""
+    pull = client.pull(number)
+    found, history, image_ref = candidate(instance, str(number))
+    below_ring = rings.below(ring) if ring in rings.ladder else None
+    below = presence(instance, below_ring, str(number), found.digest) if below_ring else None
+    evidence = Evidence(
+        pr=number, pr_author=pull.author, pr_head_sha=pull.head_sha, merged=pull.merged,
+        entry_ring=rings.entry_ring(pull.base_ref), candidate=found, below=below,
+        approvals=approvals(client, number, rings.ladder, ignore={bot}, permissions=Permissions(client)),
+        requester=requester, now=now)
+    return Gathered(evidence, history, image_ref, pull)
