@@ -211,22 +211,21 @@ def approve(context: Context, pr: int, ring: str) -> None:
     click.echo(f"approved {found.digest[:19]} of PR #{pr} for {ring}: {comment.html_url or comment.id}")
 
 
-def lineage(context: Context, target: str) -> dict:
-    """digest -> PR, head, pipeline run and its checks, and every promotion ring by ring."""
+def lineage(instance, rings: tuple[str, ...], target: str) -> dict:
+    """digest -> PR, head, pipeline run and its checks, and every promotion ring by ring (ValueError: none)."""
     from aither_assets.defs.release import evidence as records
 
-    rings = context.config.rings.ladder
     digest = target
     if target in rings:
-        live = records.live(context.instance, target)
+        live = records.live(instance, target)
         if live is None:
-            raise click.ClickException(f"nothing is live in {target}")
+            raise ValueError(f"nothing is live in {target}")
         digest = live.digest
     elif not target.startswith("sha256:"):
-        raise click.ClickException(f"{target!r}: give a ring ({', '.join(rings)}) or a digest (sha256:...)")
+        raise ValueError(f"{target!r}: give a ring ({', '.join(rings)}) or a digest (sha256:...)")
     attempts = []
     for ring in rings:
-        for attempt in records.promotions(context.instance, ring):
+        for attempt in records.promotions(instance, ring):
             if str(attempt.get("digest", "")).startswith(digest):
                 attempts.append({"ring": ring, "at": _iso(attempt["at"]), "pr": attempt.get("pr"),
                                  "outcome": attempt.get("outcome"), "requester": attempt.get("requester"),
@@ -234,25 +233,27 @@ def lineage(context: Context, target: str) -> dict:
                                  "run_id": attempt.get("run_id"), "digest": attempt.get("digest"),
                                  "unmet_gates": attempt.get("unmet_gates") or []})
     if not attempts:
-        raise click.ClickException(f"no promotion of {digest} is recorded")
+        raise ValueError(f"no promotion of {digest} is recorded")
     attempts.sort(key=lambda a: a["at"])
     pr = attempts[0]["pr"]
-    found, _, _ = records.candidate(context.instance, str(pr))
     full = next((a["digest"] for a in attempts if a.get("digest")), digest)
     evidence = None
-    for at, recorded, metadata, run_id in records.image_history(context.instance, str(pr)):
+    for at, recorded, metadata, run_id in records.image_history(instance, str(pr)):
         if recorded == full:
-            run = context.instance.get_run_by_id(run_id)
             from aither_assets.reporting.summary import run_outcome
 
-            checks = run_outcome(context.instance, run)[1] if run else {}
+            run = instance.get_run_by_id(run_id)
+            checks = run_outcome(instance, run)[1] if run else {}
             evidence = {"head_sha": metadata.get("head_sha"), "pipeline_run": run_id, "built_at": _iso(at),
                         "checks": checks}
             break
-    return {"digest": full, "pr": int(pr) if pr else None, "build": evidence,
-            "live_in": [r for r in rings if (records.live(context.instance, r) or None) and
-                        records.live(context.instance, r).digest == full],
+    live_in = [ring for ring in rings if (records.live(instance, ring) or _Nothing).digest == full]
+    return {"digest": full, "pr": int(pr) if pr else None, "build": evidence, "live_in": live_in,
             "promotions": attempts}
+
+
+class _Nothing:
+    digest = None
 
 
 @release.command()
@@ -262,10 +263,8 @@ def lineage(context: Context, target: str) -> dict:
 def trace(context: Context, target: str, as_json: bool) -> None:
     """The lineage of a ring's live build (RING) or of a digest: PR, head, pipeline evidence, promotions."""
     try:
-        result = lineage(context, target)
-    except click.ClickException:
-        raise
-    except Exception as exc:  # noqa: BLE001
+        result = lineage(context.instance, context.config.rings.ladder, target)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever failed
         raise _fail(exc) from None
     if as_json:
         click.echo(json.dumps(result, indent=2))

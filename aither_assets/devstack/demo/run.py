@@ -14,10 +14,19 @@ import yaml
 
 from aither_assets.config.operator import load_operator_config
 from aither_assets.devstack.baseimage import ensure_base_images
+from aither_assets.devstack.demo.promotion import (
+    live_rings,
+    promotion_problems,
+    promotion_summary,
+    remove_rings,
+    ring_policies,
+    run_scenario,
+)
 from aither_assets.devstack.demo.seed import Seeded, SeededPR, seed
 from aither_assets.devstack.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.github.client import client_from_config
+from aither_assets.release_cli import lineage
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -53,6 +62,8 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
         "storage": {"root": str(data_dir / "store")},
         # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
         "pages": {"base_url": pages_url, "gh_pages": True},
+        # Rings on free ports, with the demo's short soak times (devstack/demo/promotion.py).
+        "rings": {"policies": ring_policies()},
         **({"dagster_ui_url": ui_url} if ui_url else {}),
     }, sort_keys=False))
     return path
@@ -145,14 +156,24 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
             expected = {p.number for p in seeded.prs if p.should_run}
             instance = dg.DagsterInstance.get()
             summary: dict = {"prs": []}
+            scenario: dict = {}
             try:
                 deadline = time.monotonic() + timeout
                 _wait_for_runs(instance, [pr for pr in client.open_pulls() if pr.number in expected], deadline, stack)
                 second = push_second_iteration(data_dir, seeded)
                 _wait_for_runs(instance, [client.pull(second)], deadline, stack)
+                scenario = run_scenario(data_dir, seeded, instance, deadline)
             finally:
                 pulls = client.open_pulls()
                 summary = summarize(instance, pulls, config.rings.entry_ring)
+                summary["promotion_scenario"] = scenario
+                summary["promotions"] = promotion_summary(instance, config.rings.ladder)
+                summary["rings"] = live_rings(instance, config.rings.ladder, config.app)
+                try:
+                    summary["trace"] = lineage(instance, config.rings.ladder, "ring-0")
+                except ValueError as exc:
+                    summary["trace"] = {"error": str(exc)}
+                summary["rings_removed"] = remove_rings(config.rings.ladder, config.app)
                 verify_images_in_registry(summary, config)
                 summary["github"] = github_feedback_facts(client, pulls)
                 summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
@@ -160,7 +181,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> in
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(summary, indent=2))
                 instance.dispose()
-    problems = verdict(summary, seeded)
+    problems = verdict(summary, seeded) + promotion_problems(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "
