@@ -5,6 +5,7 @@
 3. sensor cost with 100, 1,000 and 5,000 open PRs                     (benchmarks/sensor_tick.py)
 4. work avoided: unchanged poll, docs-only head, image layer cache    (benchmarks/e2e.py)
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
+6. promotion: /promote comment -> ring live and verified             (benchmarks/promotion.py)
 
 Usage: python benchmarks/run_all.py [--rounds 3] [--quick] [--json benchmarks/results.json]
        [--markdown benchmarks/RESULTS.md]
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", choices=["needed", "all"],
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
     parser.add_argument("--skip-e2e", action="store_true", help="only the sensor benchmark")
+    parser.add_argument("--skip-promotion", action="store_true", help="no promotion benchmark")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -53,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         # safety net (quick: 2 s, so the unchanged-poll check sees its ticks soon).
         results["e2e"] = e2e.run(args.rounds, args.quick, memory_prs, warmup, timeout=600, keep_data=False,
                                  sensor_interval=2 if args.quick else 30)
+    if not args.skip_e2e and not args.skip_promotion:
+        import promotion
+
+        print(f"[promotion {time.strftime('%H:%M:%S')}] /promote comment -> ring live and verified", flush=True)
+        results["promotion"] = promotion.run(1 if args.quick else args.rounds)
     import sensor_tick
 
     print(f"[sensor {time.strftime('%H:%M:%S')}] open PRs: {sensor_prs}", flush=True)
@@ -70,6 +77,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- RESULTS.md
+
+
+def _promotion(promotion: dict) -> list[str]:
+    if "summary" not in promotion:
+        return ["## Promotion: FAILED", "", f"`{promotion.get('error')}`", ""]
+    summary = promotion["summary"]
+    return ["## Promotion", "", "`/promote dev` comment on the local GitHub -> the ring's verified deploy recorded "
+            "(benchmarks/promotion.py; a warm-up round first, then rounds alternating two PRs' digests).", "",
+            md_table(["measure", "median (min to max)"], [
+                ["comment -> ring live and verified", fmt(summary["comment_to_live"])],
+                ["of which comment -> run created (webhook, receiver, GraphQL)", fmt(summary["comment_to_run_created"])],
+                ["of which run queue and launch", fmt(summary["run_queue_and_launch"])],
+                ["of which run start -> live (gates, deploy, health, smoke, retag)", fmt(summary["run_start_to_live"])],
+            ]), ""]
 
 
 def _s(value: float | None, unit: str = "s", digits: int = 1) -> str:
@@ -102,6 +123,9 @@ def render(results: dict) -> str:
     if e2e and "error" in e2e:
         out += ["## End-to-end: FAILED", "", f"`{e2e['error']}` (traceback in results.json); what was measured "
                 "before is below.", ""]
+    promotion = results.get("promotion")
+    if promotion:
+        out += _promotion(promotion)
     out += _sensor(results.get("sensor") or [])
     if e2e and "work_avoided" in e2e:
         out += _avoided(e2e)
