@@ -87,7 +87,7 @@ def _promotion(promotion: dict) -> list[str]:
             "(benchmarks/promotion.py; a warm-up round first, then rounds alternating two PRs' digests).", "",
             md_table(["measure", "median (min to max)"], [
                 ["comment -> ring live and verified", fmt(summary["comment_to_live"])],
-                ["of which comment -> run created (webhook, receiver, GraphQL)", fmt(summary["comment_to_run_created"])],
+                ["of which comment -> run created (webhook, GraphQL)", fmt(summary["comment_to_run_created"])],
                 ["of which run queue and launch", fmt(summary["run_queue_and_launch"])],
                 ["of which run start -> live (gates, deploy, health, smoke, retag)", fmt(summary["run_start_to_live"])],
             ]), ""]
