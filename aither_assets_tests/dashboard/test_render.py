@@ -204,3 +204,12 @@ def test_history_chart_is_on_the_page_only_when_there_are_figures(links):
                                                                             "missing", "3.5"]
     docs_only = render(4, links)  # its suites were skipped: no figures, no chart, the table says missing
     assert "<svg" not in docs_only and "nothing to chart" in docs_only
+
+
+def test_ring_page_with_only_refused_attempts_runs_nothing_and_shows_approvals_and_evidence():
+    records = [{"number": 3, "digest": "sha256:" + "e" * 64, "promoted_by": "alice", "reason": "<b>canary</b>",
+                "approvals": "none", "evidence": "run abcd1234: 5 of 5 checks passed", "status": "refused"}]
+    html = render_ring_page("ring-0", records, generated_at=GENERATED)
+    text = Page(html).text("main")
+    assert "Running now" not in text and "Nothing is running in ring-0" in text
+    assert "refused" in text and "5 of 5 checks passed" in text and "<b>" not in html

@@ -16,6 +16,9 @@ from pydantic import Field
 
 from aither_assets.config.operator import CONFIG_ENV_VAR, RingsConfig, load_operator_config
 from aither_assets.config.pipeline import load_pipeline_config
+from aither_assets.dashboard.paths import ring_path
+from aither_assets.dashboard.publish import publish_local
+from aither_assets.dashboard.render import render_ring_page
 from aither_assets.defs.release import evidence as records
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
@@ -74,10 +77,22 @@ def _wait_for_ring(context: dg.AssetExecutionContext, ring: str) -> None:
         time.sleep(1)
 
 
+def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, pending: dict | None = None) -> None:
+    """The ring's dashboard page after every attempt (local pages folder; never fails the promotion)."""
+    try:
+        rows = records.ring_page_entries(context.instance, ring, pending=pending)
+        files = {ring_path(ring): render_ring_page(ring, rows)}
+        publish_local(operator.storage.pages, files)
+    except Exception as exc:  # noqa: BLE001 - a page is not worth a failed promotion
+        context.log.warning(f"ring page of {ring} not published: {exc}")
+
+
 def _refuse(context: dg.AssetExecutionContext, key: dg.AssetKey, pr: str, outcome: str, message: str,
-            metadata: dict) -> None:
+            metadata: dict, operator=None) -> None:
     context.log_event(dg.AssetObservation(asset_key=key, partition=pr, metadata={
         "outcome": outcome, "message": dg.MetadataValue.md(f"```\n{message}\n```"), **metadata}))
+    if operator is not None:
+        _publish_ring_page(context, operator, str(metadata.get("ring")))
     raise dg.Failure(description=message)
 
 
@@ -118,6 +133,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         report = evaluate(ring, ladder, policy, evidence, history)
         facts = {
             "ring": ring, "digest": candidate.digest or "", "head_sha": pull.head_sha, "requester": requester.login,
+            "title": pull.title[:200],
             "reason": reason, "pipeline_run": candidate.run_id or "",
             "approvals": dg.MetadataValue.json([{"login": a.login, "at": a.at, "comment": a.comment_id}
                                                 for a in report.counted_approvals]),
@@ -126,7 +142,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         if not report.passed:
             _refuse(context, key, partition, "refused", report.render(number, candidate.digest), {
                 **facts, "unmet_gates": dg.MetadataValue.json([{"gate": g.gate, "reason": g.reason}
-                                                                for g in report.unmet])})
+                                                                for g in report.unmet])}, operator)
 
         tree = workspace.tree(number, pull.head_sha)
         pipeline = load_pipeline_config(tree)
@@ -148,7 +164,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
                     f"PR #{number} ({candidate.digest[:19]}) failed verification in {ring}: {result.failure}; "
                     f"{restored}",
                     {**facts, "failed_check": result.failure or "", "restored_digest": back.digest if back else "",
-                     "verification": dg.MetadataValue.json(verification)})
+                     "verification": dg.MetadataValue.json(verification)}, operator)
 
         deployment = result.deployment
         tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
@@ -162,12 +178,19 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
             "requester": requester.login, "reason": reason, "image_ref": image_ref, "title": pull.title[:200],
             "url": dg.MetadataValue.url(deployment.url), "previous_digest": previous.digest if previous else "",
         }))
-        return dg.MaterializeResult(metadata={
+        result = dg.MaterializeResult(metadata={
             **facts, "outcome": "promoted", "since": since, "url": dg.MetadataValue.url(deployment.url),
             "container": deployment.name, "registry_tags": dg.MetadataValue.json(tags),
             "previous_digest": previous.digest if previous else "", "previous_pr": previous.pr if previous else 0,
             "verification": dg.MetadataValue.json(verification), "authenticated": requester.login != UNAUTHENTICATED,
         })
+        _publish_ring_page(context, operator, ring, pending={
+            "at": since, "run_id": context.run.run_id, "pr": partition, "outcome": "promoted", "title": pull.title,
+            "digest": candidate.digest, "head_sha": pull.head_sha, "requester": requester.login, "reason": reason,
+            "pipeline_run": candidate.run_id, "checks": {c.name: c.passed for c in candidate.checks},
+            "approvals": [{"login": a.login} for a in report.counted_approvals]})
+        context.log.info(f"PR #{number} {candidate.digest[:19]} live and verified in {ring}")
+        return result
 
     return ring_asset
 

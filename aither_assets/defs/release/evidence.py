@@ -9,6 +9,7 @@ same on SQLite and on Postgres.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -166,3 +167,40 @@ def gather(instance: dg.DagsterInstance, client: GitHubClient, rings: RingsConfi
         approvals=approvals(client, number, rings.ladder, ignore={bot}, permissions=Permissions(client)),
         requester=requester, now=now)
     return Gathered(evidence, history, image_ref, pull)
+
+
+OUTCOME_STATUS = {"refused": "refused", "verification_failed": "verification failed, ring put back"}
+
+
+def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
+                      pending: dict | None = None) -> list[dict]:
+    """The ring page's rows (dashboard/render.py: render_ring_page), newest first: what runs now, then every
+    earlier attempt with its requester, reason, approvals and evidence. Only recorded figures."""
+    current = live(instance, ring)
+    rows = []
+    attempts = promotions(instance, ring, limit=limit)
+    if pending is not None:  # the promotion being recorded right now (its materialization lands after the step)
+        attempts.insert(0, pending)
+    for attempt in attempts:
+        outcome = attempt.get("outcome")
+        if outcome == "promoted":
+            is_live = current is not None and current.run_id == attempt.get("run_id")
+            status = "live" if is_live else "replaced"
+        else:
+            status = OUTCOME_STATUS.get(str(outcome), str(outcome))
+        checks = attempt.get("checks") if isinstance(attempt.get("checks"), dict) else {}
+        passed = sum(1 for v in checks.values() if v is True)
+        rows.append({
+            "number": int(attempt["pr"]) if str(attempt.get("pr", "")).isdigit() else None,
+            "title": attempt.get("title") or None,
+            "digest": attempt.get("digest") or None, "head_sha": attempt.get("head_sha") or None,
+            "promoted_at": datetime.fromtimestamp(attempt["at"], UTC).isoformat(timespec="seconds"),
+            "promoted_by": attempt.get("requester") or None, "reason": attempt.get("reason") or None,
+            "approvals": ", ".join(str(a.get("login")) for a in attempt.get("approvals") or []) or "none",
+            "evidence": (f"run {str(attempt.get('pipeline_run'))[:8]}: {passed} of {len(checks)} checks passed"
+                         if checks else None),
+            "status": status,
+        })
+    # what runs now first (the template shows the first row as "Running now")
+    rows.sort(key=lambda r: r["status"] != "live")
+    return rows

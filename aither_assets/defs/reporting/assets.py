@@ -7,6 +7,7 @@ from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
+from aither_assets.defs.release.evidence import ring_page_entries
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
@@ -79,8 +80,8 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     page = page_from_summary(entry, points, links)
     rings = list(operator.rings.ladder)
     files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages, rings=rings)}
-    # Ring pages say which PR/digest runs in each ring; nothing is promoted yet, and they say so.
-    files.update({ring_path(ring): render_ring_page(ring, []) for ring in rings})
+    # Ring pages: what runs in each ring and its promotion history, from the instance's records.
+    files.update({ring_path(ring): render_ring_page(ring, ring_page_entries(context.instance, ring)) for ring in rings})
     written = publish_local(pages_dir, files)
     metadata = {
         "head_sha": entry["head_sha"],

@@ -85,6 +85,7 @@ class Stack:
     def __init__(self, github, instance, resources, app, config_file=None, home=None):
         self.github, self.instance, self.resources, self.app = github, instance, resources, app
         self.config_file, self.home = config_file, home
+        self.pages = resources["aither_config"].operator.storage.pages
 
     def open_pr(self, name: str, base: str = "dev") -> int:
         number = self.github.open_pr(name, base=base, files={".aither/pipeline.yaml": PIPELINE})
@@ -147,6 +148,8 @@ def test_refusal_lists_every_unmet_gate_and_changes_nothing(stack):
     assert observed["requester"] == "Dagster UI (unauthenticated)" and observed["reason"] == "canary"
     assert records.live(stack.instance, "ring-0") is None
     assert not stack.instance.fetch_materializations(dg.AssetKey(NAMES["ring-0"]), limit=1).records
+    page = (stack.pages / "rings" / "ring-0.html").read_text()
+    assert "Nothing is running in ring-0" in page and "refused" in page and "canary" in page
 
 
 def test_entry_ring_and_a_ring_below_it(stack):
@@ -226,6 +229,8 @@ def test_promotion_deploys_verifies_records_and_retags(stack, pushed, local_regi
     registry = RegistryClient(local_registry.address, insecure=True)
     assert registry.head_manifest(repository, "dev-latest") == live.digest
     assert registry.head_manifest(repository, f"dev-pr-{number}-latest") == live.digest
+    page = (stack.pages / "rings" / "dev.html").read_text()
+    assert "Running now" in page and f"#{number}" in page and "first to dev" in page and "5 of 5 checks" in page
     deployments = stack.github.client().deployments(environment="dev")
     assert len(deployments) == 1 and deployments[0]["transient_environment"] is False
     # then staging: the same digest verified in dev is what staging needs

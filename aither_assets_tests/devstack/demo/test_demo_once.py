@@ -107,7 +107,9 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     assert facts[str(broken["number"])]["statuses"]["aither/unit-tests"] == "failure"
     pages = tmp_path / "demo" / "store" / "pages"
     assert (pages / "index.html").exists()
-    assert "No promotion yet" in (pages / "rings" / "ring-0.html").read_text()
+    ring0 = (pages / "rings" / "ring-0.html").read_text()  # published by the promotions, after the pipelines
+    assert "Running now" in ring0 and f"#{good['number']}" in ring0 and "maintainer" in ring0 and "refused" in ring0
+    assert "No promotion yet" in (pages / "rings" / "production.html").read_text()
     for pr in ran:
         assert (pages / f"pr-{pr['number']}" / "index.html").exists()
     # A run whose stages all pass reports in its own last steps; a failed one gets a report run.
