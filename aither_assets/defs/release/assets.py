@@ -16,12 +16,15 @@ from pydantic import Field
 
 from aither_assets.config.operator import CONFIG_ENV_VAR, RingsConfig, load_operator_config
 from aither_assets.config.pipeline import load_pipeline_config
+from aither_assets.dashboard.model import Links
 from aither_assets.dashboard.paths import ring_path
 from aither_assets.dashboard.publish import publish_local
 from aither_assets.dashboard.render import render_ring_page
 from aither_assets.defs.release import evidence as records
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
+from aither_assets.feedback import FeedbackLinks
+from aither_assets.feedback.publisher import update_sticky_comment
 from aither_assets.images.registry import tag_manifest
 from aither_assets.images.tags import ring_tag, sanitize_tag
 from aither_assets.promotion.deployments import finish_ring_deployment, start_ring_deployment
@@ -34,6 +37,7 @@ from aither_assets.promotion.names import (
 )
 from aither_assets.promotion.requests import verify_requester
 from aither_assets.promotion.rollout import roll_out
+from aither_assets.reporting.summary import entry_for_run, pipeline_runs
 from aither_assets.runs.partitions import pr_partitions
 
 GROUP = "release"
@@ -87,12 +91,35 @@ def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, p
         context.log.warning(f"ring page of {ring} not published: {exc}")
 
 
+def _update_sticky_comment(context: dg.AssetExecutionContext, operator, client, pr: str,
+                           promoted: dict | None = None) -> None:
+    """The PR's sticky comment with its "Promotion" section, re-rendered from its last pipeline run."""
+    try:
+        runs = pipeline_runs(context.instance, int(pr), limit=1)
+        if not runs:
+            return
+        entry = entry_for_run(context.instance, runs[0])
+        entry["promotion"] = records.promotion_ladder(context.instance, pr, operator.rings.ladder)
+        if promoted is not None:  # this run's materialization lands after the step: say so already
+            for row in entry["promotion"]:
+                if row["ring"] == promoted["ring"]:
+                    row["last"] = {"outcome": "promoted", "requester": promoted["requester"], "first_unmet": None}
+        dashboard = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).pr_page(int(pr))
+        links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=dashboard)
+        for error in update_sticky_comment(client, entry, links).errors:
+            context.log.warning(error)
+    except Exception as exc:  # noqa: BLE001 - a comment is not worth a failed promotion
+        context.log.warning(f"sticky comment of #{pr} not updated: {exc}")
+
+
 def _refuse(context: dg.AssetExecutionContext, key: dg.AssetKey, pr: str, outcome: str, message: str,
-            metadata: dict, operator=None) -> None:
+            metadata: dict, operator=None, client=None) -> None:
     context.log_event(dg.AssetObservation(asset_key=key, partition=pr, metadata={
         "outcome": outcome, "message": dg.MetadataValue.md(f"```\n{message}\n```"), **metadata}))
     if operator is not None:
         _publish_ring_page(context, operator, str(metadata.get("ring")))
+        if client is not None:
+            _update_sticky_comment(context, operator, client, pr)
     raise dg.Failure(description=message)
 
 
@@ -142,7 +169,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         if not report.passed:
             _refuse(context, key, partition, "refused", report.render(number, candidate.digest), {
                 **facts, "unmet_gates": dg.MetadataValue.json([{"gate": g.gate, "reason": g.reason}
-                                                                for g in report.unmet])}, operator)
+                                                                for g in report.unmet])}, operator, client)
 
         tree = workspace.tree(number, pull.head_sha)
         pipeline = load_pipeline_config(tree)
@@ -164,7 +191,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
                     f"PR #{number} ({candidate.digest[:19]}) failed verification in {ring}: {result.failure}; "
                     f"{restored}",
                     {**facts, "failed_check": result.failure or "", "restored_digest": back.digest if back else "",
-                     "verification": dg.MetadataValue.json(verification)}, operator)
+                     "verification": dg.MetadataValue.json(verification)}, operator, client)
 
         deployment = result.deployment
         tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
@@ -189,6 +216,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
             "digest": candidate.digest, "head_sha": pull.head_sha, "requester": requester.login, "reason": reason,
             "pipeline_run": candidate.run_id, "checks": {c.name: c.passed for c in candidate.checks},
             "approvals": [{"login": a.login} for a in report.counted_approvals]})
+        _update_sticky_comment(context, operator, client, partition, {"ring": ring, "requester": requester.login})
         context.log.info(f"PR #{number} {candidate.digest[:19]} live and verified in {ring}")
         return result
 

@@ -204,3 +204,28 @@ def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
     # what runs now first (the template shows the first row as "Running now")
     rows.sort(key=lambda r: r["status"] != "live")
     return rows
+
+
+def promotion_ladder(instance: dg.DagsterInstance, pr: str, ladder: tuple[str, ...]) -> list[dict]:
+    """This PR's place on the ladder for its sticky comment: per ring, whether its build is live there
+    (or was), and its last attempt there with the first unmet gate or the failed check."""
+    rows = []
+    for ring in ladder:
+        now = live(instance, ring)
+        attempts = promotions(instance, ring, pr=pr, limit=5)
+        promoted = next((a for a in attempts if a.get("outcome") == "promoted"), None)
+        if now is not None and str(now.pr) == pr:
+            state = f"live since {datetime.fromtimestamp(now.since, UTC).isoformat(timespec='seconds')}"
+        elif promoted is not None:
+            state = "was live (replaced)"
+        else:
+            state = "not promoted"
+        last = None
+        if attempts:
+            attempt = attempts[0]
+            gates = attempt.get("unmet_gates") or []
+            first = (f"{gates[0].get('gate')}: {gates[0].get('reason')}" if gates and isinstance(gates[0], dict)
+                     else attempt.get("failed_check") or None)
+            last = {"outcome": attempt.get("outcome"), "requester": attempt.get("requester"), "first_unmet": first}
+        rows.append({"ring": ring, "state": state, "last": last})
+    return rows

@@ -7,7 +7,7 @@ from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.release.evidence import ring_page_entries
+from aither_assets.defs.release.evidence import promotion_ladder, ring_page_entries
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.reporting.summary import entry_for_run, history, pipeline_runs
@@ -110,5 +110,6 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
 )
 def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource):
     entry = entry_for_run(context.instance, *reported_run(context))
+    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), aither_config.operator.rings.ladder)
     report = publish_entry_feedback(context, github.client(), aither_config.operator, entry)
     return dg.MaterializeResult(metadata=report.to_metadata())
