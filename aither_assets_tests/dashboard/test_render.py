@@ -213,3 +213,16 @@ def test_ring_page_with_only_refused_attempts_runs_nothing_and_shows_approvals_a
     text = Page(html).text("main")
     assert "Running now" not in text and "Nothing is running in ring-0" in text
     assert "refused" in text and "5 of 5 checks passed" in text and "<b>" not in html
+
+
+def test_pr_page_shows_its_ladder(links, demo):
+    entry = {**demo["prs"][0], "promotion": [
+        {"ring": "dev", "state": "live since 2026-12-05T08:00:00+00:00",
+         "last": {"outcome": "promoted", "requester": "maintainer", "first_unmet": None}},
+        {"ring": "ring-0", "state": "not promoted",
+         "last": {"outcome": "refused", "requester": "alice", "first_unmet": "approvals: <b>0 of 1</b>"}}]}
+    html = render_pr_page(page_from_summary(entry, [], links))
+    text = Page(html).text("main")
+    assert "Promotion" in text and "live since" in text and "refused alice approvals: <b>0 of 1</b>" in text
+    assert "<b>0" not in html and "../rings/ring-0.html" in Page(html).hrefs()
+    assert "Promotion" not in Page(render_pr_page(page_from_summary(demo["prs"][0], [], links))).text("main")

@@ -69,6 +69,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     links = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url)
     run, status = reported_run(context)
     entry = entry_for_run(context.instance, run, status)
+    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), operator.rings.ladder)
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
