@@ -291,3 +291,16 @@ def test_two_promotions_to_one_ring_at_once_end_on_one_digest(stack, pushed):
     # both ran as promotions of dev (the ring tag the guard and dagster.yaml use)
     runs = stack.instance.get_run_records(filters=dg.RunsFilter(tags={"aither/ring": "dev"}))
     assert len(runs) == 2
+
+
+def test_the_authors_own_request_with_only_their_own_approval_is_refused(stack):
+    number = stack.open_pr("self", base="main")  # enters at ring-0
+    stack.build(number, DIGEST_A)
+    stack.comment(number, "/approve ring-0", user="alice")
+    request = stack.comment(number, "/promote ring-0 canary, please", user="alice")
+    message = failure_message(stack.promote(number, "ring-0", tags={COMMAND_COMMENT_TAG: str(request)}))
+    assert "0 of 1 approval for ring-0" in message and "alice ignored: the PR's author cannot approve" in message
+    observed = last_observation(stack, "ring-0", number)
+    assert observed["outcome"] == "refused" and observed["requester"] == "alice"
+    [attempt] = records.promotions(stack.instance, "ring-0", pr=str(number))
+    assert attempt["outcome"] == "refused" and attempt["requester"] == "alice"
