@@ -289,8 +289,12 @@ def test_two_promotions_to_one_ring_at_once_end_on_one_digest(stack, pushed):
     running = rings_of(stack).current("dev")
     assert running.digest == live.digest and running.pr == live.pr  # what runs is what the record says
     # both ran as promotions of dev (the ring tag the guard and dagster.yaml use)
-    runs = stack.instance.get_run_records(filters=dg.RunsFilter(tags={"aither/ring": "dev"}))
+    runs = {r.dagster_run.run_id: r for r in stack.instance.get_run_records(
+        filters=dg.RunsFilter(tags={"aither/ring": "dev"}))}
     assert len(runs) == 2
+    # one waited for the other: the later deploy was recorded after the earlier run had ended
+    older, newer = history[1], history[0]
+    assert newer.since >= runs[older.run_id].end_time
 
 
 def test_the_authors_own_request_with_only_their_own_approval_is_refused(stack):
