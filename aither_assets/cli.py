@@ -17,13 +17,30 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--operator", is_flag=True, help="PATH is an operator config, not a repository.")
-def validate(path: Path, operator: bool) -> None:
+@click.option("--repo", "repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Run the whole validation stage on this checkout (as the pipeline does) and print the findings.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --repo: also write the report as JSON.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="AITHER_CONFIG",
+              help="With --repo: the operator config whose validation policy applies (default: $AITHER_CONFIG).")
+def validate(path: Path | None, operator: bool, repo: Path | None, json_path: Path | None,
+             config_path: Path | None) -> None:
     """Check a repository's .aither/pipeline.yaml (PATH: repo root or the file itself).
 
-    Prints one line per problem and exits 1, or prints OK and exits 0.
+    Prints one line per problem and exits 1, or prints OK and exits 0. With --repo, runs every
+    validation check (config, YAML, workflows, Dockerfile, compose, zizmor) and exits 1 when a
+    finding blocks.
     """
+    if repo is not None:
+        if path is not None or operator:
+            raise click.UsageError("--repo takes the checkout itself: no PATH or --operator with it")
+        sys.exit(_validate_repo(repo, json_path, config_path))
+    if path is None:
+        raise click.UsageError("give PATH (a repository or config file) or --repo CHECKOUT")
+    if json_path is not None:
+        raise click.UsageError("--json goes with --repo")
     try:
         if operator:
             load_operator_config(path)
@@ -38,6 +55,24 @@ def validate(path: Path, operator: bool) -> None:
     click.echo(f"OK: {path if operator or not path.is_dir() else path / PIPELINE_PATH}")
 
 
+def _validate_repo(repo: Path, json_path: Path | None, config_path: Path | None) -> int:
+    import json
+
+    from aither_assets.validation.report import blocking, text_table, validate_checkout
+
+    try:
+        policy = load_operator_config(config_path).validation if config_path else None
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        return 2
+    report = validate_checkout(repo, policy)
+    click.echo(text_table(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    return 1 if blocking(report) else 0
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Headless: process every sample PR, write --json, stop everything.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".aither-demo"),
@@ -46,18 +81,31 @@ def validate(path: Path, operator: bool) -> None:
 @click.option("--reset", is_flag=True, help="Wipe --data first and seed the sample PRs again.")
 @click.option("--port", "ui_port", default=3000, show_default=True, help="Dagster UI port (interactive).")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds --once waits for the runs.")
-def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float) -> None:
+@click.option("--teardown", is_flag=True, help="Only remove the preview containers a demo on --data left running.")
+def demo(once: bool, data_dir: Path, json_path: Path | None, reset: bool, ui_port: int, timeout: float,
+         teardown: bool) -> None:
     """Run the product on its embedded stack: local GitHub with sample PRs, a registry, Dagster."""
+    from aither_assets.devstack.baseimage import BaseImageError
     from aither_assets.devstack.demo.run import run_interactive, run_once
-    from aither_assets.devstack.demo.stack import StackError, stop_on_sigterm
+    from aither_assets.devstack.demo.run import teardown as remove_previews
+    from aither_assets.devstack.demo.stack import StackError, check_docker, stop_on_sigterm
 
     data_dir = data_dir.resolve()
+    if teardown:
+        try:
+            check_docker()
+        except StackError as exc:
+            raise click.ClickException(str(exc)) from None
+        names = remove_previews(data_dir)
+        click.echo(f"removed {len(names)} preview container{'s' if len(names) != 1 else ''}"
+                   + (f": {', '.join(names)}" if names else f" (the demo on {data_dir} left none)"))
+        return
     stop_on_sigterm()
     try:
         if once:
             sys.exit(run_once(data_dir, (json_path or data_dir / "summary.json").resolve(), reset, timeout))
         run_interactive(data_dir, reset, ui_port)
-    except StackError as exc:
+    except (StackError, BaseImageError) as exc:  # what the user must fix, said without a traceback
         raise click.ClickException(str(exc)) from None
 
 

@@ -10,6 +10,7 @@ file or a URL that PR code could see.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -102,8 +103,41 @@ class RepoCache:
             _git(["archive", "--format=tar", sha], cwd=self.bare_path(repository), stdout=archive)
             archive.seek(0)
             with tarfile.open(fileobj=archive) as tar:
-                tar.extractall(dest, filter="data")
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(dest, filter="data")
+                else:
+                    extract_checked(tar, dest)
         return dest
+
+
+def extract_checked(tar: tarfile.TarFile, dest: Path) -> None:
+    """What the "data" filter does, for Pythons without it (Debian 12's 3.11.2; it came in 3.11.4).
+
+    One member at a time, so the links already written are resolved when the next one is checked:
+    only files, folders and links, no path or link target outside ``dest``, no setuid or
+    group/other-writable modes, owned by whoever unpacks.
+    """
+    root = Path(dest).resolve()
+
+    def inside(path: str) -> bool:
+        real = Path(path)
+        real = real.resolve() if real.is_absolute() else (root / real).resolve()
+        return real == root or root in real.parents
+
+    for member in tar.getmembers():
+        if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+            raise WorkspaceError(f"{member.name!r} is not a file, folder or link")
+        if Path(member.name).is_absolute() or not inside(member.name):
+            raise WorkspaceError(f"{member.name!r} would be written outside the tree")
+        if member.issym():
+            if Path(member.linkname).is_absolute() or not inside(str(Path(member.name).parent / member.linkname)):
+                raise WorkspaceError(f"link {member.name!r} -> {member.linkname!r} points outside the tree")
+        elif member.islnk() and (Path(member.linkname).is_absolute() or not inside(member.linkname)):
+            raise WorkspaceError(f"hard link {member.name!r} -> {member.linkname!r} points outside the tree")
+        if member.isfile() or member.isdir():
+            member.mode = (member.mode & 0o755) | (0o755 if member.isdir() else 0o644)
+        member.uid, member.gid, member.uname, member.gname = os.getuid(), os.getgid(), "", ""
+        tar.extract(member, root, numeric_owner=True)
 
 
 @contextmanager

@@ -67,7 +67,11 @@ def test_benchmarks_write_well_formed_results(tmp_path):
     assert e2e["left_behind"]["processes"] == [] and e2e["left_behind"]["containers"] == []
     assert not Path(e2e["settings"]["data_dir"]).exists()
 
+    sandbox = results["sandbox"]["commands"]
+    assert len(sandbox) == 3 and all(_stats(c["sandbox"]) and _stats(c["setup"]) for c in sandbox.values())
+
     text = markdown.read_text()
+    assert results["validation"]["workflows"] == 30 and results["validation"]["findings"] == []
     for heading in ("## 1. End-to-end", "## 2. Orchestration overhead", "## 3. Sensor cost", "## 4. Work avoided",
-                    "## 5. Memory"):
+                    "## 5. Memory", "## 6. Per-suite cost of the sandbox", "## 7. Validation"):
         assert heading in text

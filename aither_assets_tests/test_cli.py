@@ -1,5 +1,6 @@
 """`aither validate`: what a PR author runs before pushing."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -71,3 +72,62 @@ def test_webhooks_names_a_bad_operator_config(tmp_path, monkeypatch):
     monkeypatch.setenv("AITHER_WEBHOOK_SECRET", "x")
     result = CliRunner().invoke(main, ["webhooks", "--config", str(config), "--port", "0"])
     assert result.exit_code == 1 and "github.webhook_secret_env" in result.output and "not a name" in result.output
+
+
+# -- aither validate --repo: the whole validation stage on a checkout ------------------------
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _variant(tmp_path: Path, name: str) -> Path:
+    head = tmp_path / "head"
+    shutil.copytree(EXAMPLES / "sample-app", head, symlinks=True)
+    shutil.copytree(EXAMPLES / "sample-app-variants" / name, head, symlinks=True, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("VARIANT.md"))
+    return head
+
+
+def test_validate_repo_on_the_sample_app_is_clean(tmp_path):
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["validate", "--repo", str(EXAMPLES / "sample-app"), "--json", str(out)],
+                                env={"AITHER_CONFIG": ""})
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("no blocking finding")
+    assert "policy: security findings block at high severity and high confidence; warn only: unpinned-uses" \
+        in result.output
+    report = json.loads(out.read_text())
+    assert report["ok"] is True and report["counts"]["error"] == 0
+    assert report["tools"]["zizmor"].startswith("zizmor")
+
+
+def test_validate_repo_on_the_miswired_variant_exits_one_with_its_findings(tmp_path):
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["validate", "--repo", str(_variant(tmp_path, "bad-workflows")),
+                                       "--json", str(out)], env={"AITHER_CONFIG": ""})
+    assert result.exit_code == 1, result.output
+    rows = {tuple(line.split()[:3]) for line in result.output.splitlines() if " error " in line}
+    assert rows == {
+        (".github/workflows/ci.yml:13", "error", "shared-concurrency-group"),
+        (".github/workflows/lint.yml:11", "error", "shared-concurrency-group"),
+        (".github/workflows/ci.yml:43", "error", "needs-missing-job"),
+        (".github/workflows/ci.yml:46", "error", "reusable-not-callable"),
+        (".github/workflows/publish.yml:13", "error", "reusable-permissions"),
+    }
+    assert "5 blocking finding(s)" in result.output and "findings per tool: aither: 5 error" in result.output
+    report = json.loads(out.read_text())
+    assert report["ok"] is False and report["counts_by_tool"]["aither"]["error"] == 5
+
+
+def test_validate_repo_applies_the_operator_policy(tmp_path):
+    config = tmp_path / "aither.yaml"
+    config.write_text("repository: acme/web\nvalidation:\n  block: [self-repository]\n")
+    result = CliRunner().invoke(main, ["validate", "--repo", str(EXAMPLES / "sample-app"), "--config", str(config)])
+    assert result.exit_code == 1 and "error     self-repository" in result.output
+    config.write_text("repository: acme/web\nvalidation:\n  block_severity: urgent\n")
+    result = CliRunner().invoke(main, ["validate", "--repo", str(EXAMPLES / "sample-app"), "--config", str(config)])
+    assert result.exit_code == 2 and "validation.block_severity" in result.output
+
+
+def test_validate_repo_usage_errors(tmp_path):
+    assert CliRunner().invoke(main, ["validate", "--repo", str(tmp_path), str(tmp_path)]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate"]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate", str(tmp_path), "--json", str(tmp_path / "x.json")]).exit_code == 2

@@ -46,3 +46,70 @@ def test_safe_name_is_one_harmless_path_component(text):
     name = safe_name(text)
     assert "/" not in name and not name.startswith(".") and 0 < len(name) <= 69
     assert name == safe_name(text)  # deterministic
+
+
+def _tar(tmp_path, members):
+    """A tar archive of ``members``: (name, kind, data-or-link-target, mode)."""
+    import io
+    import tarfile
+
+    path = tmp_path / "archive.tar"
+    with tarfile.open(path, "w") as tar:
+        for name, kind, payload, mode in members:
+            info = tarfile.TarInfo(name)
+            info.mode = mode
+            info.type = kind
+            if kind == tarfile.REGTYPE:
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+            else:
+                info.linkname = payload
+                tar.addfile(info)
+    return path
+
+
+def test_extract_checked_unpacks_what_the_data_filter_unpacks(tmp_path):
+    """The fallback for Pythons without tarfile's "data" filter (Debian 12's 3.11.2) gives the same tree."""
+    import tarfile
+
+    from aither_assets.workspace import extract_checked
+
+    archive = _tar(tmp_path, [("app", tarfile.DIRTYPE, "", 0o775), ("app/run.sh", tarfile.REGTYPE, b"#!/bin/sh\n", 0o4777),
+                              ("app/data.txt", tarfile.REGTYPE, b"x", 0o666),
+                              ("app/link", tarfile.SYMTYPE, "data.txt", 0o777),
+                              ("copy.txt", tarfile.LNKTYPE, "app/data.txt", 0o644)])
+    trees = {}
+    # Where Python has the filter (3.11.4+), both must agree; elsewhere the fallback alone is checked.
+    for how in ("fallback", "filter") if hasattr(tarfile, "data_filter") else ("fallback",):
+        dest = tmp_path / how
+        dest.mkdir()
+        with tarfile.open(archive) as tar:
+            extract_checked(tar, dest) if how == "fallback" else tar.extractall(dest, filter="data")
+        trees[how] = {str(p.relative_to(dest)): (p.is_symlink(), oct(p.lstat().st_mode & 0o7777) if not p.is_symlink()
+                                                 else "", p.read_text() if p.is_file() else None)
+                      for p in sorted(dest.rglob("*"))}
+    assert trees["fallback"]["app/run.sh"] == (False, "0o755", "#!/bin/sh\n")
+    assert trees["fallback"]["app/link"][0] is True and trees["fallback"]["app/link"][2] == "x"
+    assert trees["fallback"] == trees.get("filter", trees["fallback"])
+
+
+@pytest.mark.parametrize("members, word", [
+    ([("../evil", "0", b"x", 0o644)], "outside the tree"),
+    ([("abs", "2", "/etc/passwd", 0o777)], "points outside"),
+    ([("up", "2", "..", 0o777)], "points outside"),
+    # each link is inside on its own; through the first, the second leaves the tree
+    ([("d", "5", "", 0o755), ("d/l", "2", "..", 0o777), ("m", "2", "d/l/..", 0o777)], "points outside"),
+    ([("hard", "1", "/etc/passwd", 0o644)], "points outside"),
+    ([("dev", "3", "", 0o644)], "not a file, folder or link"),
+])
+def test_extract_checked_refuses_what_leaves_the_tree(tmp_path, members, word):
+    import tarfile
+
+    from aither_assets.workspace import extract_checked
+
+    archive = _tar(tmp_path, [(n, k.encode(), p, m) for n, k, p, m in members])
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with tarfile.open(archive) as tar, pytest.raises(WorkspaceError, match=word):
+        extract_checked(tar, dest)
+    assert not (tmp_path / "evil").exists()

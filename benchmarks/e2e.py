@@ -56,6 +56,7 @@ from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
 from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.runtime.procstat import is_dead, stat_fields
+from aither_assets.sandbox.image import ensure_runner_image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -125,6 +126,7 @@ class E2E:
         check_docker()
         log("base image (cached after the first time) ...")
         base_images = ensure_base_images(["linux/amd64"])
+        ensure_runner_image()  # the pipeline runs suites and linters in sandbox containers of it
         github_url = self.stack.start_local_github(free_port(8765))
         self.registry = self.stack.start_registry(free_port(5000))
         # As aither.demo.run.start does, plus an app name of our own: images and preview containers

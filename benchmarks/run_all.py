@@ -5,7 +5,9 @@
 3. sensor cost with 100, 1,000 and 5,000 open PRs                     (benchmarks/sensor_tick.py)
 4. work avoided: unchanged poll, docs-only head, image layer cache    (benchmarks/e2e.py)
 5. memory of the daemon, the code server and a run at 1,000 open PRs  (benchmarks/e2e.py, benchmarks/memory.py)
-6. promotion: /promote comment -> ring live and verified             (benchmarks/promotion.py)
+6. per-suite cost of the sandbox: container start and removal         (benchmarks/sandbox_cost.py)
+7. validation of a repository with 30 workflows, our checks only       (benchmarks/validation.py)
+8. promotion: /promote comment -> ring live and verified             (benchmarks/promotion.py)
 
 Usage: python benchmarks/run_all.py [--rounds 3] [--quick] [--json benchmarks/results.json]
        [--markdown benchmarks/RESULTS.md]
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
     parser.add_argument("--skip-e2e", action="store_true", help="only the sensor benchmark")
     parser.add_argument("--skip-promotion", action="store_true", help="no promotion benchmark")
+    parser.add_argument("--skip-sandbox", action="store_true", help="without the sandbox cost benchmark")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -60,10 +63,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"[promotion {time.strftime('%H:%M:%S')}] /promote comment -> ring live and verified", flush=True)
         results["promotion"] = promotion.run(1 if args.quick else args.rounds)
+    if not args.skip_sandbox:
+        import sandbox_cost
+
+        print(f"[sandbox {time.strftime('%H:%M:%S')}] per-suite cost of the sandbox", flush=True)
+        results["sandbox"] = sandbox_cost.measure(1 if args.quick else max(5, args.rounds))
     import sensor_tick
 
     print(f"[sensor {time.strftime('%H:%M:%S')}] open PRs: {sensor_prs}", flush=True)
     results["sensor"] = [sensor_tick.measure(n, 1 if args.quick else args.rounds) for n in sensor_prs]
+    import validation
+
+    print(f"[validation {time.strftime('%H:%M:%S')}] 30 workflows", flush=True)
+    results["validation"] = validation.measure(30, 1 if args.quick else 5)
     results["machine"]["loadavg_at_end"] = loadavg()
     results["seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +143,48 @@ def render(results: dict) -> str:
         out += _avoided(e2e)
     if e2e and "memory" in e2e:
         out += _memory(e2e["memory"])
+    if results.get("sandbox"):
+        out += _sandbox(results["sandbox"])
+    out += _validation(results.get("validation"))
     return "\n".join(out) + "\n"
+
+
+def _sandbox(sandbox: dict) -> list[str]:
+    rows = [[name, fmt(c["host"], "s", 2), fmt(c["sandbox"], "s", 2), fmt(c["sandbox_minus_host"], "s", 2),
+             fmt(c["setup"], "s", 2), fmt(c["removal"], "s", 2)] for name, c in sandbox["commands"].items()]
+    return [
+        "## 6. Per-suite cost of the sandbox",
+        "",
+        f"`benchmarks/sandbox_cost.py`, {sandbox['rounds']} alternating rounds: the same command on the host "
+        "(`run_argv`, as the plain script runs it) and in a sandbox container (`Sandbox.run`: create, hand over "
+        "the tree, run, read the report back, remove). Set-up is create + attach + start + sending the tree; "
+        "removal is `docker rm`. In the sandbox the suites use the runner image's Debian pytest; on the host "
+        "the venv's.",
+        "",
+        md_table(["command", "host", "sandbox", "sandbox - host", "set-up", "removal"], rows),
+        "",
+    ]
+
+
+def _validation(v: dict | None) -> list[str]:
+    if not v:
+        return []
+    false_positives = len(v["findings"])
+    return [
+        "## 7. Validation",
+        "",
+        f"`validate_repository` on a generated repository of {v['workflows']} workflows (orchestrators calling "
+        "build and test workflows, matrices, PowerShell steps, a composite action), without zizmor, hadolint "
+        "or docker: our own checks only, every file read and parsed again each round "
+        "(`benchmarks/validation.py`).",
+        "",
+        md_table(["measure", "figure"], [
+            ["validation, 30 workflows", f"{fmt(v['seconds'], 's', 3)} (target under {v['target_seconds']:.0f} s)"],
+            ["first round (compiles our patterns)", f"{v['first_round_seconds']:.3f} s"],
+            ["files checked / findings on the clean repository", f"{v['files_checked']} / {false_positives}"],
+        ]),
+        "",
+    ]
 
 
 def _e2e(e2e: dict) -> list[str]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from aither_assets.config.errors import ConfigError, ConfigIssue
 from aither_assets.config.fields import matching
 from aither_assets.config.loading import load_yaml_file, validate_model
+from aither_assets.config.validation import OperatorValidationConfig
 
 CONFIG_ENV_VAR = "AITHER_CONFIG"
 
@@ -85,6 +86,33 @@ class ImagesConfig(_Strict):
     # Passed as the BASE_IMAGE build arg per platform: lets an air-gapped builder use local bases.
     base_images: dict[Literal["linux/amd64", "linux/arm64"], str] = {}
     build_timeout_seconds: float = Field(default=900, gt=0)
+
+
+#: The runner image the sample app and the demo use (aither_assets/sandbox/image.py builds it).
+DEFAULT_RUNNER_IMAGE = "aither/sandbox-runner:3.11-bookworm"
+
+
+class SandboxConfig(_Strict):
+    """How PR-controlled commands (suites, linters) are confined: see aither_assets/sandbox/."""
+
+    runner_images: tuple[str, ...] = Field(default=(DEFAULT_RUNNER_IMAGE,), min_length=1,
+                                           description="images a repo config may name for its commands")
+    default_runner_image: str = DEFAULT_RUNNER_IMAGE
+    memory_mb: int = Field(default=1024, ge=64, description="RAM per command, tmpfs pages included; no swap")
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    pids: int = Field(default=256, ge=16, description="processes and threads per command")
+    disk_mb: int = Field(default=256, ge=8, description="the working folder: a tmpfs of this size")
+    tmp_mb: int = Field(default=64, ge=8, description="/tmp: a tmpfs of this size")
+    allow_network: bool = Field(default=True, description="suites may opt in to the isolated network")
+    build_network: Literal["none", "default"] = Field(
+        default="none", description="network of PR Dockerfile builds; 'default' lets RUN steps reach out")
+
+    @model_validator(mode="after")
+    def _default_listed(self) -> "SandboxConfig":
+        if self.default_runner_image not in self.runner_images:
+            raise ValueError(f"default_runner_image {self.default_runner_image!r} is not in runner_images "
+                             f"{list(self.runner_images)}")
+        return self
 
 
 class StorageConfig(_Strict):
@@ -241,11 +269,13 @@ class OperatorConfig(_Strict):
     github: GitHubConfig = GitHubConfig()
     registry: RegistryConfig = RegistryConfig()
     images: ImagesConfig = ImagesConfig()
+    sandbox: SandboxConfig = SandboxConfig()
     storage: StorageConfig = StorageConfig()
     rings: RingsConfig = RingsConfig()
     preview: PreviewConfig = PreviewConfig()
     pr_filters: PRFilters = PRFilters()
     pages: PagesConfig = PagesConfig()
+    validation: OperatorValidationConfig = OperatorValidationConfig()
     dagster_ui_url: str = Field(default="http://127.0.0.1:3000", description="for links to runs and assets")
 
     @field_validator("repository")
@@ -277,6 +307,12 @@ class OperatorConfig(_Strict):
         if missing:
             raise ValueError(f"registry credentials: environment variable(s) {missing} are not set")
         return {"username": environ[reg.username_env], "password": environ[reg.password_env]}
+
+    def secret_values(self, environ: Mapping[str, str]) -> tuple[str, ...]:
+        """The values of every secret the config names, as set in ``environ`` (to scrub PR output)."""
+        names = [self.github.token_env, self.github.webhook_secret_env, self.registry.username_env,
+                 self.registry.password_env, self.github.app.private_key_env if self.github.app else None]
+        return tuple(sorted({environ[n] for n in names if n and len(environ.get(n, "")) >= 8}))
 
     def resolve_paths(self, base: Path) -> "OperatorConfig":
         """Relative storage paths are relative to the config file, not the current directory."""

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from aither_assets.config.errors import ConfigError
 from aither_assets.config.fields import matching
 from aither_assets.config.loading import load_yaml_file, parse_yaml_text, validate_model
+from aither_assets.config.validation import RepoValidationConfig
 
 PIPELINE_PATH = ".aither/pipeline.yaml"
 
@@ -60,6 +61,13 @@ URLPath = Annotated[str, matching(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$",
                                   "must be a URL path starting with /, e.g. /health")]
 
 
+#: A container image reference; which ones may run is the operator's call (sandbox.runner_images).
+RunnerImage = Annotated[str, matching(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$",
+                                      "must be an image reference such as aither/sandbox-runner:3.11-bookworm")]
+#: ``none``: loopback only (the default). ``isolated``: a network interface that reaches nothing.
+SandboxNetwork = Literal["none", "isolated"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,6 +85,7 @@ class PackageConfig(_Strict):
 class SuiteOverrides(_Strict):
     command: Argv | None = None
     timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    network: SandboxNetwork | None = Field(default=None, description="the sandbox network for this suite")
 
 
 class UnitTests(SuiteOverrides):
@@ -112,6 +121,9 @@ class NamedSuite(SuiteOverrides):
 class TestsConfig(_Strict):
     command: Argv = ["python", "-m", "pytest", "-q", "--junitxml={junit}", "{files}"]
     timeout_seconds: float = Field(default=600, gt=0, le=3600)
+    runner_image: RunnerImage | None = Field(default=None, description="image the suites run in; "
+                                             "default: the operator's sandbox.default_runner_image")
+    network: SandboxNetwork = "none"
     discover: tuple[RepoPath, ...] = Field(
         default=("tests/**/test_*.py", "tests/**/[0-9][0-9][0-9][0-9]_*.py"),
         description="globs of every test file, to report those no suite covers",
@@ -134,6 +146,7 @@ class LinterConfig(_Strict):
     command: Argv
     format: Literal["ruff-json", "sarif", "junit"] = Field(description="how the command reports findings")
     timeout_seconds: float = Field(default=300, gt=0, le=3600)
+    runner_image: RunnerImage | None = None
 
 
 class DockerConfig(_Strict):
@@ -167,6 +180,7 @@ class PipelineConfig(_Strict):
     linters: tuple[LinterConfig, ...] = ()
     docker: DockerConfig | None = None
     smoke: tuple[SmokeCheck, ...] = ()
+    validation: RepoValidationConfig = RepoValidationConfig()
 
     @model_validator(mode="after")
     def _smoke_needs_image(self) -> "PipelineConfig":

@@ -11,10 +11,13 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from aither_assets.config import OperatorConfig, load_operator_config
-from aither_assets.config.operator import CONFIG_ENV_VAR
+from aither_assets.config.operator import CONFIG_ENV_VAR, DEFAULT_RUNNER_IMAGE
 from aither_assets.environments.docker_env import PreviewEnvironments
 from aither_assets.environments.ports import PortAllocator
 from aither_assets.github.client import GitHubClient, client_from_config
+from aither_assets.sandbox.image import ensure_runner_image_present
+from aither_assets.sandbox.runner import Sandbox
+from aither_assets.sandbox.sweep import sweep as sweep_sandboxes
 from aither_assets.workspace import RepoCache, checkout
 
 
@@ -80,6 +83,41 @@ class WorkspaceResource(dg.ConfigurableResource):
         return RepoCache(self.config.operator.storage.root / "cache")
 
 
+class SandboxResource(dg.ConfigurableResource):
+    """Where PR-controlled commands run: one container each (aither_assets/sandbox), limits from the operator config.
+
+    At a run's start it removes sandbox containers that runs which are over left behind (a worker
+    that died cannot remove its own), and builds the default runner image if it is missing.
+    """
+
+    config: AitherConfig
+    _sandbox: Sandbox | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["SandboxResource"]:
+        operator = self.config.operator
+        if context.instance is not None:
+            sweep_sandboxes(run_active=lambda run_id: run_active(context.instance, run_id))
+        if operator.sandbox.default_runner_image == DEFAULT_RUNNER_IMAGE:
+            ensure_runner_image_present()
+        secrets = operator.secret_values(os.environ)
+        with Sandbox(operator.sandbox, context.run_id or "adhoc", secrets=secrets) as sandbox:
+            self._sandbox = sandbox
+            yield self
+        self._sandbox = None
+
+    def get(self) -> Sandbox:
+        if self._sandbox is None:
+            raise RuntimeError("SandboxResource used outside a run")
+        return self._sandbox
+
+
+def run_active(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Unknown runs count as active: only containers of runs known to be over are removed early."""
+    run = instance.get_run_by_id(run_id)
+    return run is None or not run.is_finished
+
+
 class PreviewResource(dg.ConfigurableResource):
     """Preview containers of this deployment's app, and the persisted port allocation."""
 
@@ -104,4 +142,5 @@ def resources() -> dg.Definitions:
         "github": github,
         "workspace": WorkspaceResource(config=config, github=github),
         "preview": PreviewResource(config=config),
+        "sandbox": SandboxResource(config=config),
     })

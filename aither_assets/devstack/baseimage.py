@@ -207,13 +207,13 @@ def ensure_foreign_architecture(arch: str) -> bool:
     return changed
 
 
-def _apt_names(arch: str) -> list[str]:
-    return [name if name in ARCH_INDEPENDENT else f"{name}:{arch}" for name in PACKAGES]
+def _apt_names(arch: str, packages: Sequence[str] = PACKAGES) -> list[str]:
+    return [name if name in ARCH_INDEPENDENT else f"{name}:{arch}" for name in packages]
 
 
-def resolve_debs(arch: str) -> list[Deb]:
+def resolve_debs(arch: str, packages: Sequence[str] = PACKAGES) -> list[Deb]:
     """What apt would download for ``arch`` right now: file names, sizes and hashes."""
-    names = _apt_names(arch)
+    names = _apt_names(arch, packages)
     result = _run(["apt-get", "download", "--print-uris", *names], what=f"resolving {arch} packages")
     debs = []
     for line in result.stdout.splitlines():
@@ -224,10 +224,10 @@ def resolve_debs(arch: str) -> list[Deb]:
         algo, _, hexdigest = digest.partition(":")
         debs.append(Deb(filename.split("_", 1)[0], filename, size, algo.lower().replace("sum", ""), hexdigest.lower()))
     by_name = {deb.name: deb for deb in debs}
-    missing = [name for name in PACKAGES if name not in by_name]
+    missing = [name for name in packages if name not in by_name]
     if missing:
         raise BaseImageError(f"apt did not resolve {missing} for {arch}: {result.stdout.strip()}")
-    return [by_name[name] for name in PACKAGES]
+    return [by_name[name] for name in packages]
 
 
 def package_version(filename: str) -> str:
@@ -249,8 +249,8 @@ def _file_ok(path: Path, deb: Deb) -> bool:
     return digest.hexdigest() == deb.digest
 
 
-def download_debs(arch: str, cache_dir: Path = DEFAULT_CACHE_DIR) -> list[Path]:
-    """Download (or reuse from ``cache_dir/<arch>``) the ``.deb`` files of :data:`PACKAGES`.
+def download_debs(arch: str, cache_dir: Path = DEFAULT_CACHE_DIR, packages: Sequence[str] = PACKAGES) -> list[Path]:
+    """Download (or reuse from ``cache_dir/<arch>``) the ``.deb`` files of ``packages`` (:data:`PACKAGES`).
 
     Cached files are reused only when their size and hash match what apt resolves now;
     older versions of the same packages are removed from the cache.
@@ -258,21 +258,21 @@ def download_debs(arch: str, cache_dir: Path = DEFAULT_CACHE_DIR) -> list[Path]:
     ensure_foreign_architecture(arch)
     target = Path(cache_dir) / arch
     target.mkdir(parents=True, exist_ok=True)
-    debs = resolve_debs(arch)
+    debs = resolve_debs(arch, packages)
     wanted = [deb for deb in debs if not _file_ok(target / deb.filename, deb)]
     if wanted:
         argv = ["apt-get"]
         if os.geteuid() == 0:  # let apt write into a root-owned cache without its _apt sandbox
             argv += ["-o", "APT::Sandbox::User=root"]
         by_name = {deb.name: deb for deb in wanted}
-        argv += ["download", *[n for n in _apt_names(arch) if n.split(":")[0] in by_name]]
+        argv += ["download", *[n for n in _apt_names(arch, packages) if n.split(":")[0] in by_name]]
         _run(argv, what=f"downloading {arch} packages", cwd=target, timeout=900)
         bad = [deb.filename for deb in wanted if not _file_ok(target / deb.filename, deb)]
         if bad:
             raise BaseImageError(f"downloaded packages do not match apt's hashes: {bad}")
     current = {deb.filename for deb in debs}
     for stale in target.glob("*.deb"):
-        if stale.name not in current and stale.name.split("_", 1)[0] in PACKAGES:
+        if stale.name not in current and stale.name.split("_", 1)[0] in packages:
             stale.unlink()
     return [target / deb.filename for deb in debs]
 

@@ -340,7 +340,10 @@ def _tests(stage: Stage, entry: Mapping[str, Any], md: dict) -> tuple[State, str
             extra.append(f"{duration:.1f} s")
         if extra:
             text += f" ({', '.join(extra)})"
-    bad = (failed or 0) + (errors or 0) > 0 or passed is None
+    stopped = [str(item) for item in check_details(entry, stage.check).get("stopped_suites") or []]
+    if stopped:  # the sandbox stopped a suite: that is the news, before any count
+        text = f"stopped by the sandbox: {'; '.join(stopped)}; {text}"
+    bad = (failed or 0) + (errors or 0) > 0 or passed is None or bool(stopped)
     if suites == 0:
         text = "no suite of this kind is declared"
     failed_stage = _checked(entry, stage, bad and suites != 0)

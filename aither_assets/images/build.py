@@ -227,6 +227,7 @@ def _build_one(
     labels: Mapping[str, str],
     build_args: Mapping[str, str],
     log: _Log,
+    network_mode: str = "none",
 ) -> tuple[str, int]:
     """Build one platform's image; return (image id, number of steps served from cache)."""
     image_id = ""
@@ -252,6 +253,10 @@ def _build_one(
             labels=dict(labels) or None,
             buildargs=dict(build_args) or None,
             platform=name,
+            # PR Dockerfiles: RUN steps get no network (nothing of the control plane to reach) unless the
+            # operator allows it, and no proxy settings (which may hold credentials) from our docker config.
+            network_mode=network_mode,
+            use_config_proxy=False,
             pull=False,
             rm=True,
             forcerm=True,
@@ -383,6 +388,7 @@ def build_image(
     client: docker.APIClient | None = None,
     timeout: float = 900,
     sleep: Callable[[float], None] = time.sleep,
+    network_mode: str = "none",
 ) -> ImageResult:
     """Build ``context_dir`` for every platform, push it to ``repository`` under ``tags``.
 
@@ -397,6 +403,10 @@ def build_image(
     Raises ``ValueError`` for bad arguments, :class:`ImageBuildError` when a platform cannot be
     built (message has the last lines of the build log) and :class:`RegistryError` when the
     push fails.
+
+    ``network_mode`` is the network of the build's RUN steps: ``none`` by default (PR code);
+    ``default`` is the engine's bridge. The build gets no secrets: the registry credentials are
+    used by the push alone, as API data the build never sees.
     """
     context_dir = Path(context_dir)
     labels = dict(labels or {})
@@ -442,7 +452,8 @@ def build_image(
             if name in base_images:
                 args["BASE_IMAGE"] = base_images[name]
             started = time.monotonic()
-            image_id, cached = _build_one(api, context_dir, dockerfile, name, local_tag, labels, args, logger)
+            image_id, cached = _build_one(api, context_dir, dockerfile, name, local_tag, labels, args, logger,
+                                          network_mode)
             info = _verify_platform(api, image_id, name, base_images.get(name))
             total_cached += cached
             built[name] = {

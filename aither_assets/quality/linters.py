@@ -1,6 +1,6 @@
 """Run the repo's linters on a checkout and collect their findings (the ``quality_report``).
 
-Each linter's command runs like a test suite (``aither_assets.runtime.prcommand.run_argv``:
+Each linter's command runs like a test suite (``aither_assets.runtime.prcommand.run_command``, in a sandbox:
 argv only, minimal environment, timeout, process-group kill), with ``cwd`` the checkout.
 Placeholders: ``{workspace}`` is the checkout; ``{junit}`` is a file the linter writes its
 report to (then that file is read instead of stdout, whatever the format). ``{files}``
@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +31,9 @@ from aither_assets.quality.findings import (
     parse_findings,
 )
 from aither_assets.runtime import cancellation
-from aither_assets.runtime.prcommand import CommandResult, run_argv
+from aither_assets.runtime.prcommand import CommandRequest, CommandResult, run_command
+from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxConfigError
+from aither_assets.sandbox.runner import Sandbox
 from aither_assets.suites.runner import expand_argv
 
 LinterState = Literal["clean", "findings", "error", "timeout"]
@@ -106,8 +108,13 @@ def run_linter(
     env: Mapping[str, str] | None = None,
     path: Sequence[str | os.PathLike[str]] | None = None,
     timeout: float | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[LinterStatus, list[LintFinding]]:
-    """Run one linter; its status and findings (empty when the status is not ok)."""
+    """Run one linter; its status and findings (empty when the status is not ok).
+
+    With ``sandbox`` it runs in a container on a copy of the checkout (``{workspace}`` is the
+    copy, ``{junit}`` a file in it that is brought back), like a test suite.
+    """
     root = Path(root).resolve()
     limit = linter.timeout_seconds if timeout is None else min(timeout, linter.timeout_seconds)
     scratch = Path(tempfile.mkdtemp(prefix=f"aither-lint-{linter.name}-"))
@@ -127,16 +134,36 @@ def run_linter(
             for bad in ("files", "coverage"):
                 if any("{" + bad + "}" in arg for arg in linter.command):
                     raise ValueError(f"{{{bad}}} is not available to linters")
-            argv = expand_argv(linter.command, {"workspace": str(root), "junit": str(report_file)})
+            if sandbox is not None:
+                report_name = f"lint-{linter.name}.report"
+                values = {"workspace": WORKDIR, "junit": f"{RESULTS_DIR}/{report_name}"}
+            else:
+                values = {"workspace": str(root), "junit": str(report_file)}
+            argv = expand_argv(linter.command, values)
         except ValueError as exc:
             return status("error", f"bad linter command: {exc}"), []
         reads_file = any("{junit}" in arg for arg in linter.command)
 
-        proc = run_argv(argv, root, limit, env=env, path=path)
+        findings_root = root
+        request = CommandRequest(tuple(argv), root, limit, dict(env or {}),
+                                 None if path is None else tuple(str(p) for p in path), label=f"lint-{linter.name}")
+        if sandbox is not None:
+            try:
+                image = sandbox.image_for(linter.runner_image, f"linters ({linter.name}).runner_image")
+            except SandboxConfigError as exc:
+                return status("error", str(exc)), []
+            request = replace(request, image=image, collect=(report_name,))
+            findings_root = Path(WORKDIR)  # the linter saw the copy there: report paths relative to it
+        proc = run_command(request, sandbox)
+        if sandbox is not None and report_name in proc.files:
+            report_file.write_bytes(proc.files[report_name])
         if not proc.started:
             return status("error", proc.start_error, proc, argv=argv), []
         if proc.timed_out:
-            return status("timeout", f"linter timed out after {limit:g} s; its process group was killed", proc), []
+            how = "the sandbox container was stopped" if sandbox is not None else "its process group was killed"
+            return status("timeout", f"linter timed out after {limit:g} s; {how}", proc), []
+        if proc.stopped:
+            return status("error", f"linter {proc.stop_reason}: {proc.output_hint()}", proc), []
         if proc.stdout_truncated:
             return status("error", "linter output is too large to read", proc), []
         if reads_file:
@@ -147,7 +174,7 @@ def run_linter(
         else:
             text, label = proc.stdout, "stdout"
         try:
-            findings = parse_findings(linter.format, text, root, linter.name)
+            findings = parse_findings(linter.format, text, findings_root, linter.name)
         except FindingsError as exc:
             return status("error", f"linter exited {proc.exit_code}; its {label} is not {linter.format}: {exc}; "
                                    f"stderr: {proc.stderr_tail[-400:].strip() or '(empty)'}", proc), []
@@ -167,6 +194,7 @@ def run_linters(
     *,
     path: Sequence[str | os.PathLike[str]] | None = None,
     max_workers: int | None = None,
+    sandbox: Sandbox | None = None,
 ) -> QualityReport:
     """Run every linter on the checkout at ``root`` (in parallel) and merge their findings.
 
@@ -180,7 +208,7 @@ def run_linters(
 
     def one(linter: LinterConfig) -> tuple[LinterStatus, list[LintFinding]]:
         try:
-            return run_linter(linter, root, env=env, path=path, timeout=timeout)
+            return run_linter(linter, root, env=env, path=path, timeout=timeout, sandbox=sandbox)
         except cancellation.Cancelled:
             raise  # no report for a cancelled run
         except Exception as exc:  # noqa: BLE001 - one broken linter must not hide the others

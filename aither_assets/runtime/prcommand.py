@@ -2,8 +2,13 @@
 
 This is the single place where the pipeline starts commands on a PR's checkout: test suites
 (``suites/runner.py``), linters (``quality/linters.py``) and validation tools
-(``validation/tools.py``). A ``CommandRequest`` goes in, a ``CommandResult`` comes out, so
-how the command is isolated can change here alone. The rules, which the tests check:
+(``validation/tools.py``). A ``CommandRequest`` goes in, a ``CommandResult`` comes out.
+
+Where: the pipeline passes a ``Sandbox`` (``aither_assets/sandbox``) for every command that
+executes PR content, suites and linters: each runs in its own container with no view of the
+control plane, and a limit that stopped it shows in ``CommandResult.stopped``. Validation's
+tools (hadolint, zizmor) are our own binaries that only read PR files, so they run on the
+host under the rules below, as does the plain baseline script. The rules, which the tests check:
 
 * the command is an argv list, never a shell string;
 * the environment is built from scratch: ``PATH`` (the runner's interpreter first, so
@@ -32,8 +37,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aither_assets.runtime import cancellation
+from aither_assets.sandbox.model import SandboxRequest
+
+if TYPE_CHECKING:  # the runner imports runtime.cancellation: only its type here
+    from aither_assets.sandbox.runner import Sandbox
 
 #: System folders appended after the interpreter's folder on ``PATH``.
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -82,6 +92,13 @@ class CommandRequest:
     env: Mapping[str, str] = field(default_factory=dict)
     path: tuple[str, ...] | None = None
     max_output_bytes: int = MAX_OUTPUT_BYTES
+    #: Placement in a sandbox (``run_command(request, sandbox)``): a name for the container, the runner
+    #: image (already allowed by ``Sandbox.image_for``), the network, and report files to bring back
+    #: from ``sandbox.model.RESULTS_DIR``. ``path`` means nothing there: the image has its own PATH.
+    label: str = "command"
+    image: str | None = None
+    network: str = "none"
+    collect: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "argv", tuple(str(a) for a in self.argv))
@@ -105,6 +122,13 @@ class CommandResult:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     env_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: Set for sandboxed commands (aither_assets/sandbox): the limit that stopped it and a one-line reason.
+    stopped: str | None = None
+    stop_reason: str | None = None
+    #: A control-plane secret appeared in what the command wrote back (masked; should never happen).
+    secret_found: bool = False
+    #: Report files brought back from a sandbox (name in ``CommandRequest.collect`` -> content).
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def started(self) -> bool:
@@ -185,8 +209,15 @@ def run_argv(
     ))
 
 
-def run_command(request: CommandRequest) -> CommandResult:
-    """Run the request under the rules above and return once the command and its process group are gone."""
+def run_command(request: CommandRequest, sandbox: Sandbox | None = None) -> CommandResult:
+    """Run the request and return once the command (and its process group, or its container) is gone.
+
+    With ``sandbox`` (what the pipeline always passes) the command runs in its own container on a
+    copy of ``request.cwd`` (``aither_assets/sandbox``). Without, it runs on this host under the
+    rules above: for the plain baseline script and a developer's own machine, never for a PR.
+    """
+    if sandbox is not None:
+        return _run_in_sandbox(request, sandbox)
     argv, cwd, timeout, max_output_bytes = request.argv, request.cwd, request.timeout, request.max_output_bytes
     if not argv:
         return CommandResult(argv, None, False, 0.0, start_error="empty command")
@@ -238,3 +269,30 @@ def run_command(request: CommandRequest) -> CommandResult:
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_in_sandbox(request: CommandRequest, sandbox: Sandbox) -> CommandResult:
+    if not request.argv:
+        return CommandResult(request.argv, None, False, 0.0, start_error="empty command")
+    if request.image is None:
+        raise ValueError("a sandboxed command needs its runner image (Sandbox.image_for)")
+    boxed = SandboxRequest(argv=request.argv, image=request.image, timeout=request.timeout, label=request.label,
+                           env=tuple((str(k), str(v)) for k, v in request.env.items()),
+                           network=request.network, collect=request.collect)  # type: ignore[arg-type]
+    result = sandbox.run(boxed, request.cwd)
+    return CommandResult(
+        argv=request.argv,
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        duration_seconds=result.duration_seconds,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        start_error=result.start_error,
+        stdout_truncated=result.stdout_truncated,
+        stderr_truncated=result.stderr_truncated,
+        env_keys=tuple(sorted(boxed.environment())),
+        stopped=result.stopped,
+        stop_reason=result.reason,
+        secret_found=result.secret_found,
+        files=result.files,
+    )

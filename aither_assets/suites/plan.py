@@ -38,6 +38,9 @@ class Suite:
     files: tuple[str, ...]
     argv_template: tuple[str, ...]
     timeout: float
+    #: Where it runs: the repo's runner image (None: the operator's default) and sandbox network.
+    image: str | None = None
+    network: str = "none"
 
     @property
     def key(self) -> str:
@@ -154,12 +157,14 @@ def plan_suites(config: TestsConfig, root: Path) -> SuitePlan:
         for span in unit.ranges:
             low, high = parse_range(span)
             files = sorted(f for f in unit_files if (p := unit_prefix(f)) is not None and low <= p <= high)
-            suites.append(Suite("unit", span, tuple(files), argv, timeout))
+            suites.append(Suite("unit", span, tuple(files), argv, timeout, config.runner_image,
+                                unit.network or config.network))
 
     def named(kind: SuiteKind, entry: NamedSuite) -> Suite:
         files = sorted(f for f in discovered if any(_is_under(f, folder) for folder in entry.paths))
         return Suite(kind, entry.name, tuple(files), tuple(entry.command or config.command),
-                     entry.timeout_seconds or config.timeout_seconds)
+                     entry.timeout_seconds or config.timeout_seconds, config.runner_image,
+                     entry.network or config.network)
 
     suites += [named("domain", entry) for entry in config.domains]
     suites += [named("integration", entry) for entry in config.integration]

@@ -18,12 +18,14 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from aither_assets.runtime import cancellation
-from aither_assets.runtime.prcommand import CommandResult, run_argv, tail
+from aither_assets.runtime.prcommand import CommandRequest, CommandResult, run_command, tail
+from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxConfigError
+from aither_assets.sandbox.runner import Sandbox
 from aither_assets.suites.coverage import read_coverage
 from aither_assets.suites.plan import Suite, SuiteKind
 from aither_assets.suites.reports import ReportError, TestReport, parse_report
@@ -49,6 +51,8 @@ class SuiteResult:
     message: str | None
     files: tuple[str, ...] = ()
     argv: tuple[str, ...] = ()
+    #: The sandbox limit that stopped the suite (oom, pids, disk, timeout), None when none did.
+    stopped: str | None = None
 
     @property
     def key(self) -> str:
@@ -87,6 +91,7 @@ class SuiteResult:
             "stdout_tail": self.stdout_tail,
             "stderr_tail": self.stderr_tail,
             "message": self.message,
+            "stopped": self.stopped,
         }
 
 
@@ -134,6 +139,7 @@ def _result(suite: Suite, status: SuiteStatus, message: str | None, proc: Comman
         "stdout_tail": proc.stdout_tail if proc else "",
         "stderr_tail": proc.stderr_tail if proc else "",
         "argv": proc.argv if proc else (),
+        "stopped": proc.stopped if proc else None,
     }
     values.update(fields)
     return SuiteResult(kind=suite.kind, name=suite.name, status=status, message=message, files=suite.files, **values)
@@ -145,6 +151,7 @@ def run_suite(
     out_dir: Path,
     env: Mapping[str, str] | None = None,
     path: Sequence[str | os.PathLike[str]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> SuiteResult:
     """Run one suite and read its report (see ``run_suites``)."""
     if suite.is_empty:
@@ -160,33 +167,56 @@ def run_suite(
     coverage = out_dir / f"{suite.key}.coverage.xml"
     for stale in (junit, coverage):  # never read a report an earlier run left behind
         stale.unlink(missing_ok=True)
-    values = {"junit": str(junit), "coverage": str(coverage), "workspace": str(root)}
+    if sandbox is not None:  # the same placeholders, as the container sees them
+        values = {"junit": f"{RESULTS_DIR}/{junit.name}", "coverage": f"{RESULTS_DIR}/{coverage.name}",
+                  "workspace": WORKDIR}
+    else:
+        values = {"junit": str(junit), "coverage": str(coverage), "workspace": str(root)}
     try:
         argv = expand_argv(suite.argv_template, values, suite.files)
     except ValueError as exc:
         return _result(suite, "error", f"bad test command: {exc}")
 
-    proc = run_argv(argv, root, suite.timeout, env=env, path=path)
+    request = CommandRequest(tuple(argv), root, suite.timeout, dict(env or {}),
+                             None if path is None else tuple(str(p) for p in path), label=suite.key)
+    if sandbox is not None:
+        try:
+            request = replace(request, image=sandbox.image_for(suite.image, "tests.runner_image"),
+                              network=sandbox.network_for(suite.network, f"tests ({suite.key}).network"),
+                              collect=(junit.name, coverage.name))
+        except SandboxConfigError as exc:
+            return _result(suite, "error", str(exc))
+    proc = run_command(request, sandbox)
+    for target in (junit, coverage):  # reports the container wrote, brought back
+        if target.name in proc.files:
+            target.write_bytes(proc.files[target.name])
     if not proc.started:
         return _result(suite, "error", proc.start_error, proc, argv=tuple(argv))
     if proc.timed_out:
+        how = "the sandbox container was stopped" if sandbox is not None else "its process group was killed"
+        extra = f"; {proc.stop_reason}" if proc.stopped and proc.stopped != "timeout" else ""
         return _result(
             suite, "timeout",
-            f"suite timed out after {suite.timeout:g} s (ran {proc.duration_seconds:.1f} s); "
-            "its process group was killed",
+            f"suite timed out after {suite.timeout:g} s (ran {proc.duration_seconds:.1f} s); {how}{extra}",
             proc,
         )
     code = proc.exit_code
     hint = proc.output_hint(_MESSAGE_OUTPUT_CHARS)
-    if not junit.is_file():
+    if proc.stopped:  # out of memory, processes or disk: the suite failed because of it, whatever it reported
+        if not junit.is_file():
+            return _result(suite, "error", f"{proc.stop_reason}; no JUnit XML written (exit {code}): {hint}", proc)
+    elif not junit.is_file():
         return _result(suite, "error", f"suite exited {code} without writing JUnit XML: {hint}", proc)
     try:
         report = parse_report(junit, suite.files)
     except ReportError as exc:
-        return _result(suite, "error", f"suite exited {code} with an unreadable report: {exc}", proc,
-                       junit_path=str(junit))
+        stopped = f"{proc.stop_reason}; " if proc.stopped else ""
+        return _result(suite, "error", f"{stopped}suite exited {code} with an unreadable report: {exc}: {hint}",
+                       proc, junit_path=str(junit))
 
-    notes: list[str] = []
+    notes: list[str] = [proc.stop_reason] if proc.stopped and proc.stop_reason else []
+    if proc.secret_found:
+        notes.append("a control-plane secret appeared in the suite's output and was masked: report this")
     coverage_percent = None
     if _uses(suite.argv_template, "coverage"):
         try:
@@ -194,8 +224,11 @@ def run_suite(
         except ReportError as exc:
             notes.append(f"coverage not read: {exc}")
 
-    if report.failed or report.errors:
+    if proc.stopped:
         status: SuiteStatus = "failed"
+        notes.insert(1, f"{report.failed} failed, {report.errors} errors out of {report.tests} tests")
+    elif report.failed or report.errors:
+        status = "failed"
         notes.insert(0, f"{report.failed} failed, {report.errors} errors out of {report.tests} tests")
     elif report.tests == 0:
         status = "failed"
@@ -219,6 +252,7 @@ def run_suites(
     env: Mapping[str, str] | None = None,
     *,
     path: Sequence[str | os.PathLike[str]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> list[SuiteResult]:
     """Run ``suites`` in ``root`` (cwd), up to ``max_workers`` at a time (default: CPU count).
 
@@ -226,12 +260,17 @@ def run_suites(
     replaces the default ``PATH`` entries (the running interpreter's folder first, so
     ``python`` is this interpreter, then the system folders). Results keep the order of
     ``suites``; empty suites are reported as ``empty`` without running anything.
+
+    With ``sandbox`` every suite runs in its own container (aither_assets/sandbox): the
+    placeholders name paths inside it, ``path`` does not apply, and a suite the sandbox stopped
+    (out of memory, processes or disk, timeout) fails with the reason in its message and
+    ``stopped``.
     """
     workers = max(1, max_workers or os.cpu_count() or 1)
 
     def one(suite: Suite) -> SuiteResult:
         try:
-            return run_suite(suite, root, out_dir, env=env, path=path)
+            return run_suite(suite, root, out_dir, env=env, path=path, sandbox=sandbox)
         except cancellation.Cancelled:
             raise  # no results for a cancelled run
         except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others' results

@@ -24,9 +24,17 @@ class Finding:
     severity: Severity
     message: str
     tool: str = "aither"
+    #: the tool's own severity and confidence (zizmor: high/medium/low...), kept as it said them
+    tool_severity: str | None = None
+    confidence: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Only a tool that rates its findings has these; ours stay in the short form.
+        for key in ("tool_severity", "confidence"):
+            if data[key] is None:
+                del data[key]
+        return data
 
     def sort_key(self) -> tuple:
         return (_RANK.get(self.severity, len(SEVERITIES)), self.file, self.line or 0, self.rule, self.message)
@@ -40,9 +48,12 @@ def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def make(file: str, line: int | None, rule: str, severity: Severity, message: str, tool: str = "aither") -> Finding:
+def make(file: str, line: int | None, rule: str, severity: Severity, message: str, tool: str = "aither",
+         tool_severity: str | None = None, confidence: str | None = None) -> Finding:
     """A finding whose path and message are safe to store, print and render."""
-    return Finding(clean_text(file, 1000), line, rule, severity, clean_text(message), tool)
+    return Finding(clean_text(file, 1000), line, rule, severity, clean_text(message), tool,
+                   clean_text(tool_severity, 20) if tool_severity else None,
+                   clean_text(confidence, 20) if confidence else None)
 
 
 def tail(text: str, lines: int = 15, chars: int = 800) -> str:

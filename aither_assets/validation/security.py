@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 
-from aither_assets.validation.findings import Finding, Severity, make
+from aither_assets.validation.findings import Finding, make
+from aither_assets.validation.policy import Policy
 from aither_assets.validation.repo import Repo
 from aither_assets.validation.tools import (
     ToolFailure,
@@ -28,7 +29,6 @@ from aither_assets.validation.tools import (
 from aither_assets.validation.workflow_model import WORKFLOW_DIR, workflow_paths
 
 TOOL = "zizmor"
-SEVERITIES: dict[str, Severity] = {"high": "error", "medium": "warning", "low": "info", "informational": "info"}
 _FINDING_EXIT_CODES = {0, 10, 11, 12, 13, 14}
 _SCHEMA_SKIP = re.compile(r"failed to validate file://(\S+) as (workflow|action)")
 
@@ -38,7 +38,8 @@ def auditable_workflows(repo: Repo) -> list[str]:
     return [rel for rel in workflow_paths(repo) if not isinstance(repo.yaml(rel), Finding)]
 
 
-def check_security(repo: Repo, runner: ToolRunner, status: ToolStatus) -> list[Finding]:
+def check_security(repo: Repo, runner: ToolRunner, status: ToolStatus, policy: Policy | None = None) -> list[Finding]:
+    """zizmor's findings, each blocking (error) or not as ``policy`` says."""
     files = auditable_workflows(repo)
     if not files:
         return []
@@ -47,10 +48,10 @@ def check_security(repo: Repo, runner: ToolRunner, status: ToolStatus) -> list[F
         if status.problem == "disabled by the caller":
             return [make(WORKFLOW_DIR, None, "tool-skipped", "info", f"{TOOL} {why}", tool=TOOL)]
         return [tool_error(TOOL, WORKFLOW_DIR, why)]
-    return run_zizmor(runner, status.path, files)
+    return run_zizmor(runner, status.path, files, policy or Policy())
 
 
-def run_zizmor(runner: ToolRunner, zizmor: str, files: list[str]) -> list[Finding]:
+def run_zizmor(runner: ToolRunner, zizmor: str, files: list[str], policy: Policy) -> list[Finding]:
     argv = [zizmor, "--offline", "--no-config", "--format", "json", "--no-progress", "--", *files]
     try:
         result = runner.run(argv)
@@ -65,7 +66,7 @@ def run_zizmor(runner: ToolRunner, zizmor: str, files: list[str]) -> list[Findin
         report = None
     if not isinstance(report, list):
         return [tool_error(TOOL, WORKFLOW_DIR, f"exit {result.returncode}, no JSON report", result.stderr)]
-    return skipped + [f for item in report if isinstance(item, dict) for f in [_finding(item)] if f]
+    return skipped + [f for item in report if isinstance(item, dict) for f in [_finding(item, policy)] if f]
 
 
 def _schema_skips(stderr: str) -> list[Finding]:
@@ -75,7 +76,7 @@ def _schema_skips(stderr: str) -> list[Finding]:
             for path, kind in _SCHEMA_SKIP.findall(stderr)]
 
 
-def _finding(item: dict) -> Finding | None:
+def _finding(item: dict, policy: Policy) -> Finding | None:
     location = _primary_location(item.get("locations"))
     if location is None:
         return None
@@ -83,12 +84,15 @@ def _finding(item: dict) -> Finding | None:
     key = (symbolic.get("key") or {}).get("Local") or {}
     path = str(key.get("verbatim_path") or key.get("given_path") or WORKFLOW_DIR).removeprefix("./")
     row = ((concrete.get("location") or {}).get("start_point") or {}).get("row")
-    severity = str((item.get("determinations") or {}).get("severity", "")).lower()
+    determinations = item.get("determinations") or {}
+    severity = str(determinations.get("severity") or "").lower() or None
+    confidence = str(determinations.get("confidence") or "").lower() or None
+    audit = str(item.get("ident") or TOOL)
     message = str(item.get("desc") or item.get("ident") or "")
     if symbolic.get("annotation"):
         message += f": {symbolic['annotation']}"
-    return make(path, row + 1 if isinstance(row, int) else None, str(item.get("ident") or TOOL),
-                SEVERITIES.get(severity, "warning"), message, tool=TOOL)
+    return make(path, row + 1 if isinstance(row, int) else None, audit, policy.classify(audit, severity, confidence),
+                message, tool=TOOL, tool_severity=severity, confidence=confidence)
 
 
 def _primary_location(locations: object) -> dict | None:

@@ -16,23 +16,34 @@ import yaml
 from aither_assets.validation import (
     workflow_calls,
     workflow_concurrency,
+    workflow_expressions,
+    workflow_permissions,
     workflow_scripts,
+    workflow_untrusted,
 )
 from aither_assets.validation.findings import Finding, make
 from aither_assets.validation.graph import cycles
+from aither_assets.validation.permissions import DefaultPermissions
 from aither_assets.validation.repo import Repo
 from aither_assets.validation.workflow_model import Workflow, load_workflows
 from aither_assets.validation.yamlnodes import elements, entry, get, line, scalar
 
 
-def check_workflows(repo: Repo) -> list[Finding]:
+def check_workflows(repo: Repo, default_permissions: DefaultPermissions = "restricted") -> list[Finding]:
+    """Every workflow rule; ``default_permissions`` is the repository's GITHUB_TOKEN setting."""
     workflows, findings = load_workflows(repo)
     for wf in workflows.values():
         findings += check_structure(wf)
         findings += check_needs(wf)
         findings += workflow_calls.check_calls(wf, repo, workflows)
         findings += workflow_scripts.check_scripts(wf, repo)
+        findings += workflow_expressions.check_expressions(wf, workflows)
+        findings += workflow_untrusted.check_untrusted(wf, default_permissions)
+    findings += workflow_permissions.check_call_permissions(workflows, default_permissions)
     findings += workflow_concurrency.check_concurrency(workflows)
+    for action in workflow_scripts.local_actions(repo, list(workflows.values())):
+        findings += workflow_scripts.check_composite_action(repo, action)
+        findings += workflow_expressions.check_action_expressions(repo, action)
     return findings
 
 

@@ -234,10 +234,24 @@ def is_true(node: yaml.Node | None) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.value.lower() == "true"
 
 
-def line_of_text(parsed_text: str, node: yaml.Node, needle: str) -> int | None:
-    """Line of ``needle`` inside the source span of ``node`` (block scalars span many lines)."""
-    start, end = node.start_mark.index, node.end_mark.index
-    at = parsed_text.find(needle, start, max(end, start + len(needle)))
-    if at < 0:
+def line_at(parsed_text: str, node: yaml.Node, offset: int, needle: str) -> int | None:
+    """Source line of ``needle`` found at ``offset`` of a scalar's *value*.
+
+    A block scalar (``|``, ``|-``, ``>``) or a multi-line plain scalar loses its indentation
+    (and ``>`` its line breaks) in the value, so offsets do not map to lines directly. The same
+    words do come in the same order, though: the k-th occurrence of ``needle`` in the value is
+    the k-th in the node's source span. When it is not (escapes in a quoted string), the node's
+    first line is used.
+    """
+    value = node.value if isinstance(node, yaml.ScalarNode) else ""
+    if not needle or not isinstance(value, str):
         return line(node)
-    return node.start_mark.line + 1 + parsed_text.count("\n", start, at)
+    k = value.count(needle, 0, offset)
+    start, end = node.start_mark.index, node.end_mark.index
+    at = start
+    for _ in range(k + 1):
+        at = parsed_text.find(needle, at, max(end, start + len(needle)))
+        if at < 0:
+            return line(node)
+        at += len(needle)
+    return node.start_mark.line + 1 + parsed_text.count("\n", start, at - len(needle))

@@ -195,7 +195,7 @@ def _workflows(root: Path) -> dict[str, dict]:
 
 
 def _wiring_bugs(root: Path) -> list[str]:
-    """The three wiring bugs the bad-workflows variant carries, found the simple way."""
+    """The four wiring bugs the bad-workflows variant carries, found the simple way."""
     bugs = []
     workflows = _workflows(root)
     groups: dict[tuple[str, str], list[str]] = {}
@@ -218,6 +218,10 @@ def _wiring_bugs(root: Path) -> list[str]:
                 on = called.get(True) or called.get("on") or {}
                 if "workflow_call" not in on:
                     bugs.append(f"{path}: job {name} calls {uses[2:]} which has no on: workflow_call")
+                granted = job.get("permissions") or flow.get("permissions") or {}
+                for scope, level in (called.get("permissions") or {}).items():
+                    if level == "write" and granted.get(scope) != "write":
+                        bugs.append(f"{uses[2:]} asks for {scope}: write, which job {name} of {path} does not grant")
     for (event, group), paths in groups.items():
         if len(paths) > 1:
             bugs.append(f"{' and '.join(paths)} share concurrency group {group} on {event}")
@@ -237,9 +241,10 @@ def test_sample_workflows_are_wired_correctly():
         assert os.access(SAMPLE / script, os.X_OK)
 
 
-def test_bad_workflows_variant_has_exactly_the_three_bugs(tmp_path):
+def test_bad_workflows_variant_has_exactly_the_four_bugs(tmp_path):
     bugs = _wiring_bugs(overlay("bad-workflows", tmp_path))
-    assert len(bugs) == 3, bugs
+    assert len(bugs) == 4, bugs
+    assert any("publish.yml asks for packages: write" in bug for bug in bugs)
     assert any("needs missing job build-image" in bug for bug in bugs)
     assert any("has no on: workflow_call" in bug for bug in bugs)
     assert any("share concurrency group" in bug and "pull_request" in bug for bug in bugs)

@@ -145,3 +145,17 @@ def test_a_run_that_just_started_shows_every_planned_stage_pending_and_skips_as_
     skipped = {c: o.description for c, o in outcomes.items() if o.skipped}
     assert skipped == {c: "skipped: docs-only change" for c in ("aither/image", "aither/environment", "aither/smoke")}
     assert overall_state(list(outcomes.values())) == "pending"
+
+
+def test_a_suite_the_sandbox_stopped_says_so_first_in_the_status(entry) -> None:
+    broken = entry(SUCCESS_PR)
+    for key in ("tests", "passed", "failed", "errors", "skipped"):
+        broken["assets"]["unit_tests"]["metadata"].pop(key)
+    broken["checks"]["unit_tests:all_tests_passed"] = "FAILED"
+    details = broken["check_details"]["unit_tests:all_tests_passed"]
+    details["suite_problems"] = ["0000-0099: error (stopped by the sandbox: memory limit of 1024 MiB reached: ...)"]
+    details["stopped_suites"] = ["0000-0099: out of memory"]
+    unit = by_context(stage_outcomes(broken))["aither/unit-tests"]
+    assert unit.state == "failure"
+    assert unit.description.startswith("stopped by the sandbox: 0000-0099: out of memory; counts missing")
+    assert len(unit.description) <= 140

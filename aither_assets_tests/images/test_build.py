@@ -375,3 +375,40 @@ def test_credentials_never_show(docker_engine, auth_registry, image_cleanup, bas
         )
     assert caught.value.status == 401
     assert TEST_PASSWORD not in str(caught.value) and all(TEST_PASSWORD not in line for line in lines)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("network_mode", ["none", "default"])
+def test_pr_dockerfile_run_steps_get_no_network_by_default(docker_engine, local_registry, image_cleanup, base_images,
+                                                          tmp_path, network_mode):
+    """A RUN step that reaches for a server of the host (the control plane's stand-in) only gets there when allowed."""
+    import http.server
+    import threading
+
+    from aither_assets_tests.sandbox.test_hostile import bridge_gateway
+
+    gateway = bridge_gateway()
+    server = http.server.ThreadingHTTPServer((gateway, 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    nonce = uuid.uuid4().hex
+    probe = (f"import socket, sys; s = socket.socket(); s.settimeout(3); "
+             f"sys.exit(3 if s.connect_ex(({gateway!r}, {server.server_address[1]})) == 0 else 0)")
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"ARG BASE_IMAGE=aither/python-base:3.11-bookworm\nFROM $BASE_IMAGE\nLABEL io.aither.test-nonce={nonce}\n"
+        f"RUN {json.dumps(['python3', '-c', probe])}\n")
+    repository = local_registry.repository("netprobe")
+    image_cleanup.repositories.append(repository)
+    image_cleanup.labels.append(f"io.aither.test-nonce={nonce}")
+    bases = {"linux/amd64": base_images["linux/amd64"]}
+    try:
+        if network_mode == "none":
+            result = build_image(context, "Dockerfile", ["linux/amd64"], repository, ["probe"], {}, {}, bases, None)
+            assert result.digest.startswith("sha256:")  # the RUN step could not connect, so it exited 0
+        else:  # the operator allowed the network: the same step reaches the host (the probe is real)
+            with pytest.raises(ImageBuildError, match="returned a non-zero code: 3"):
+                build_image(context, "Dockerfile", ["linux/amd64"], repository, ["probe"], {}, {}, bases, None, print,
+                            network_mode="default")
+    finally:
+        server.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -54,3 +55,34 @@ def where(findings: list[Finding]) -> set[tuple[str, int | None, str, str]]:
 
 def workflow(body: str) -> str:
     return textwrap.dedent(body)
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_repo(tmp_path: Path, name: str, edits: dict[str, list[tuple[str, str]]] | None = None,
+                 remove: tuple[str, ...] = (), add: dict[str, str] | None = None) -> Path:
+    """A copy of ``fixtures/<name>`` with text replacements (each must match once), files removed or added."""
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / name, root, symlinks=True)
+    for rel, replacements in (edits or {}).items():
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert text.count(old) == 1, f"{rel}: {old!r} occurs {text.count(old)} times"
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+    for rel in remove:
+        (root / rel).unlink()
+    return write_files(root, add or {})
+
+
+def line_of(root: Path, rel: str, needle: str, occurrence: int = 1) -> int:
+    """1-based line of the ``occurrence``-th line of ``rel`` that contains ``needle``."""
+    hits = [n for n, text in enumerate((root / rel).read_text(encoding="utf-8").splitlines(), 1) if needle in text]
+    assert len(hits) >= occurrence, f"{needle!r} is not in {rel} {occurrence} time(s)"
+    return hits[occurrence - 1]
+
+
+def aither_errors(report: ValidationReport) -> list[Finding]:
+    return [f for f in report.findings if f.tool == "aither" and f.severity in ("error", "warning")]

@@ -122,3 +122,37 @@ def test_yaml_bombs_and_deep_nesting_are_stopped_quickly(tmp_path):
         ("deep-block.yaml", 1, "yaml-syntax", "error"),
         (".github/workflows/bomb.yml", None, "yaml-bomb", "error"),
     }
+
+
+def test_call_fan_out_and_cycles_stay_fast_and_finite(tmp_path):
+    # Each level has 40 jobs calling the next: 40**4 call paths if walked naively; a and b call each other.
+    files = {}
+    for level in range(5):
+        jobs = "".join(f"  j{i}:\n    uses: ./.github/workflows/l{level + 1}.yml\n" for i in range(40)) if level < 4 \
+            else "  leaf: {runs-on: ubuntu-latest, permissions: {packages: write}, steps: [{run: echo}]}\n"
+        on = "push" if level == 0 else "workflow_call"
+        files[f".github/workflows/l{level}.yml"] = (f"on: {on}\npermissions: {{contents: read}}\n"
+                                                    f"concurrency: g-${{{{ github.run_id }}}}\njobs:\n{jobs}")
+    files[".github/workflows/a.yml"] = "on: [push, workflow_call]\njobs:\n  b: {uses: ./.github/workflows/b.yml}\n"
+    files[".github/workflows/b.yml"] = "on: workflow_call\njobs:\n  a: {uses: ./.github/workflows/a.yml}\n"
+    files[".github/workflows/self.yml"] = "on: [push, workflow_call]\njobs:\n  me: {uses: ./.github/workflows/self.yml}\n"
+    repo(tmp_path, files)
+    report = validate(tmp_path)  # finishing at all is the point; a naive walk would not
+    assert of_rule(report, "internal-error") == []
+    # packages: write at the leaf, once per calling job of l3.yml (each names its caller), not once per path
+    found = of_rule(report, "reusable-permissions")
+    assert {(f.file, f.line) for f in found} == {(".github/workflows/l4.yml", 5)} and len(found) == 40
+    assert of_rule(report, "shared-concurrency-group")  # one run: every level shares g-<run_id>
+
+
+@pytest.mark.parametrize("text", [
+    "on: push\npermissions: [contents]\njobs:\n  j: {uses: ./.github/workflows/c.yml, permissions: 5}\n",
+    "on: push\nconcurrency: {group: [1, 2]}\njobs:\n  j: {runs-on: [], steps: [5, {run: [x]}, {shell: {a: 1}, run: x}]}\n",
+    "on: issue_comment\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: [ref]\n",
+    "on: push\nconcurrency: ${{ ((((( github.ref }}\njobs:\n  j: {runs-on: x, if: '${{ needs. }}', steps: []}\n",
+    "on: push\nrun-name: ${{ inputs[ }}\njobs:\n  j: {runs-on: '${{ matrix.os }}', strategy: {matrix: 5}, steps: []}\n",
+])
+def test_odd_shapes_in_the_new_rules_do_not_crash(tmp_path, text):
+    repo(tmp_path, {".github/workflows/w.yml": text,
+                    ".github/workflows/c.yml": "on: workflow_call\npermissions: write-all\njobs:\n  j: {runs-on: x}\n"})
+    assert of_rule(validate(tmp_path), "internal-error") == []

@@ -61,7 +61,7 @@ def test_sample_app_has_no_error_findings():
     assert report.files_checked >= 5  # config, 2 workflows, compose, Dockerfile
 
 
-def test_bad_workflows_variant_reports_exactly_the_three_bugs(tmp_path):
+def test_bad_workflows_variant_reports_exactly_its_four_bugs(tmp_path):
     head = tmp_path / "head"
     shutil.copytree(SAMPLE, head, symlinks=True)
     shutil.copytree(BAD_WORKFLOWS, head, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns("VARIANT.md"))
@@ -72,10 +72,13 @@ def test_bad_workflows_variant_reports_exactly_the_three_bugs(tmp_path):
         (".github/workflows/ci.yml", 13, "shared-concurrency-group", "error"),
         (".github/workflows/lint.yml", 11, "shared-concurrency-group", "error"),
         (".github/workflows/ci.yml", 46, "reusable-not-callable", "error"),
+        (".github/workflows/publish.yml", 13, "reusable-permissions", "error"),
     }
     by_rule = {(f.file, f.rule): f.message for f in errors}
     assert "`build-image`" in by_rule[(".github/workflows/ci.yml", "needs-missing-job")]
     assert "pull_request" in by_rule[(".github/workflows/lint.yml", "shared-concurrency-group")]
     assert ".github/workflows/deploy.yml" in by_rule[(".github/workflows/ci.yml", "reusable-not-callable")]
+    permission = by_rule[(".github/workflows/publish.yml", "reusable-permissions")]
+    assert "`packages: write`" in permission and "job `publish-image` in `.github/workflows/ci.yml`" in permission
     assert of_rule(report, "missing-script") == []
     assert [f for f in report.findings if f.severity == "warning"] == []

@@ -54,6 +54,7 @@ def container_image(context: dg.AssetExecutionContext, pr: dict, build: dict, wo
         build_args=dict(docker.build_args), base_images=dict(operator.images.base_images),
         registry_auth=operator.registry_auth(os.environ), log=build_log,
         insecure_registry=operator.registry.insecure or None, timeout=operator.images.build_timeout_seconds,
+        network_mode="none" if operator.sandbox.build_network == "none" else "default",
     )
     yield dg.Output(result.to_dict(), metadata={
         "head_sha": pr["head_sha"],

@@ -5,10 +5,11 @@ import os
 
 import dagster as dg
 
-from aither_assets.defs.resources import GitHubResource, PreviewResource
+from aither_assets.defs.resources import GitHubResource, PreviewResource, run_active
 from aither_assets.feedback import deactivate_deployments
 from aither_assets.github.client import GitHubError
 from aither_assets.runs.tags import PR_TAG
+from aither_assets.sandbox.sweep import sweep as sweep_sandboxes
 
 
 class TeardownConfig(dg.Config):
@@ -41,6 +42,10 @@ def _interval() -> int:
 @dg.sensor(job=preview_teardown, minimum_interval_seconds=_interval(), default_status=dg.DefaultSensorStatus.RUNNING,
            description="Finds preview containers of ours whose PR closed or whose TTL passed; one teardown each.")
 def preview_sweep_sensor(context: dg.SensorEvaluationContext, preview: PreviewResource, github: GitHubResource):
+    # Sandbox containers a dead run worker left behind go too (runs that are over, or older than any timeout).
+    swept = sweep_sandboxes(run_active=lambda run_id: run_active(context.instance, run_id))
+    if swept:
+        context.log.info(f"removed {len(swept)} sandbox container(s) left by runs that are over")
     now = dt.datetime.now(dt.timezone.utc)
     client = github.client()
     requests = []

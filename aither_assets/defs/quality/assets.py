@@ -2,7 +2,7 @@ import dagster as dg
 
 from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.resources import WorkspaceResource
+from aither_assets.defs.resources import SandboxResource, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
 from aither_assets.quality.linters import run_linters
 from aither_assets.quality.markdown import findings_table, linters_table, severity_table
@@ -17,12 +17,13 @@ from aither_assets.runs.partitions import pr_partitions
     output_required=False,
     description="The repo's linters on this head: findings by file/line/rule and counts by severity.",
 )
-def quality_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource):
+def quality_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource,
+                   sandbox: SandboxResource):
     if skip_unless_planned(context, pr, "quality"):
         return
     root = workspace.tree(pr["number"], pr["head_sha"])
     linters = load_pipeline_config(root).linters
-    report = run_linters(linters, root)
+    report = run_linters(linters, root, sandbox=sandbox.get())
     counts = report.counts_by_severity
     metadata = {
         "head_sha": pr["head_sha"],

@@ -5,9 +5,10 @@ import dagster as dg
 from aither_assets.config.pipeline import load_pipeline_config
 from aither_assets.defs.paths import head_dir
 from aither_assets.defs.prs.assets import pr_context
-from aither_assets.defs.resources import AitherConfig, WorkspaceResource
+from aither_assets.defs.resources import AitherConfig, SandboxResource, WorkspaceResource
 from aither_assets.defs.skips import skip_unless_planned
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.sandbox.model import STOP_LABELS
 from aither_assets.stages import TEST_ASSETS
 from aither_assets.suites.markdown import coverage_gaps, failures_table, suites_table
 from aither_assets.suites.plan import plan_suites
@@ -32,7 +33,8 @@ ALL_PASSED = "all_tests_passed"
     # Right after validation when steps take turns: the longest step, and the deploy waits for it.
     op_tags={"dagster/priority": "10"},
 )
-def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig):
+def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource, aither_config: AitherConfig,
+                sandbox: SandboxResource):
     """One step for all three kinds, so every suite shares one pool of workers (one per core)."""
     if skip_unless_planned(context, pr, "tests"):
         return
@@ -41,7 +43,7 @@ def test_suites(context: dg.AssetExecutionContext, pr: dict, workspace: Workspac
     wanted = {TEST_ASSETS[key.path[-1]] for key in context.selected_asset_keys}
     suites = [s for s in plan.suites if s.kind in wanted]
     out_dir = head_dir(aither_config.operator, pr, "test-reports")
-    results = run_suites(suites, root, out_dir, max_workers=os.cpu_count())
+    results = run_suites(suites, root, out_dir, max_workers=os.cpu_count(), sandbox=sandbox.get())
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path[-1]):
         kind = TEST_ASSETS[key.path[-1]]
         mine = [r for r in results if r.kind == kind]
@@ -79,13 +81,18 @@ def suite_metadata(pr: dict, results: list[SuiteResult], plan) -> dict:
 def check_result(key: dg.AssetKey, results: list[SuiteResult]) -> dg.AssetCheckResult:
     bad = [r for r in results if r.status not in ("passed", "empty")]
     failing = [f"{r.name}: {test}" for r in results for test, _ in r.failures()]
-    problems = [f"{r.name}: {r.status}" + (f" ({r.message})" if r.message else "") for r in bad if not r.failures()]
+    problems = [f"{r.name}: {r.status}" + (f" ({r.message})" if r.message else "")
+                for r in bad if not r.failures() or r.stopped]
+    # A suite the sandbox stopped (out of memory, processes, disk, time) says so first, in few words.
+    stopped = [f"{r.name}: {STOP_LABELS.get(r.stopped, r.stopped)}" for r in results if r.stopped]
+    lead = f"stopped by the sandbox: {'; '.join(stopped)}; " if stopped else ""
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=ALL_PASSED,
         passed=not bad,
         metadata={"failing_tests": dg.MetadataValue.json(failing[:100]),
-                  "suite_problems": dg.MetadataValue.json(problems)},
+                  "suite_problems": dg.MetadataValue.json(problems),
+                  "stopped_suites": dg.MetadataValue.json(stopped)},
         description=("all passed" if not bad
-                     else f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
+                     else lead + f"{len(failing)} failing test(s); " + "; ".join(failing[:5] + problems[:5]))[:1000],
     )

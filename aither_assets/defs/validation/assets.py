@@ -3,8 +3,7 @@ import dagster as dg
 from aither_assets.defs.prs.assets import pr_context
 from aither_assets.defs.resources import WorkspaceResource
 from aither_assets.runs.partitions import pr_partitions
-from aither_assets.validation.report import markdown_table, validate_repository
-from aither_assets.validation.tools import tool_path
+from aither_assets.validation.report import blocking, markdown_table, validate_checkout
 
 NO_ERRORS = "no_error_findings"
 
@@ -21,8 +20,7 @@ NO_ERRORS = "no_error_findings"
 )
 def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: WorkspaceResource):
     root = workspace.tree(pr["number"], pr["head_sha"])
-    report = validate_repository(root, hadolint=tool_path("hadolint"), zizmor=tool_path("zizmor"),
-                                 docker=tool_path("docker"))
+    report = validate_checkout(root, workspace.config.operator.validation)
     counts = report.counts
     yield dg.Output(report.to_json(), metadata={
         "head_sha": pr["head_sha"],
@@ -30,8 +28,9 @@ def validation_report(context: dg.AssetExecutionContext, pr: dict, workspace: Wo
         "files_checked": report.files_checked,
         **{f"{severity}_count": n for severity, n in counts.items()},
         "tools": dg.MetadataValue.json(report.tools),
+        "counts_by_tool": dg.MetadataValue.json(report.counts_by_tool),
     })
-    errors = [f for f in report.findings if f.severity == "error"]
+    errors = blocking(report)
     yield dg.AssetCheckResult(
         check_name=NO_ERRORS,
         passed=not errors,

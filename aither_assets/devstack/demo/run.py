@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
 import shutil
+import sys
 import time
 import urllib.request
 from dataclasses import asdict
@@ -22,11 +24,21 @@ from aither_assets.devstack.demo.promotion import (
     ring_policies,
     run_scenario,
 )
-from aither_assets.devstack.demo.seed import Seeded, SeededPR, seed
-from aither_assets.devstack.demo.stack import TOKEN_ENV, Stack, check_docker, dagster_home, environment, free_port
+from aither_assets.devstack.demo.seed import REPO, Seeded, SeededPR, seed
+from aither_assets.devstack.demo.stack import (
+    PROJECT_ROOT,
+    TOKEN_ENV,
+    Stack,
+    check_docker,
+    dagster_home,
+    environment,
+    free_port,
+)
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.github.client import client_from_config
 from aither_assets.release_cli import lineage
+from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
+from aither_assets.sandbox.image import ensure_runner_image
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -74,6 +86,7 @@ def start(stack: Stack, data_dir: Path, seeded: Seeded, sensor_interval: int,
     check_docker()
     print("building the local base image (cached after the first time) ...", flush=True)
     base_images = ensure_base_images(["linux/amd64"])
+    ensure_runner_image()  # suites and linters run in containers of it (aither_assets/sandbox)
     github_url = stack.start_local_github(free_port(8765))
     registry = stack.start_registry(free_port(5000))
     pages_url = stack.start_pages_server(free_port(8080), data_dir / "store" / "pages") if interactive else None
@@ -124,20 +137,104 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int) -> None:
     seeded = prepare(data_dir, reset)
     with Stack(data_dir) as stack:
         urls = start(stack, data_dir, seeded, sensor_interval=10, ui_port=free_port(ui_port), interactive=True)
+        try_file = write_try_file(data_dir)
         print(f"Dagster UI:    {urls['dagster']}")
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
         print(f"Dashboards:    {urls['pages']}/")
         print(f"Webhooks:      {urls['webhooks']} (pull_request and issue_comment events from the local GitHub)")
         print(f"Logs:          {data_dir / 'logs'}")
-        print("Ctrl-C stops everything this demo started.")
+        for line in try_lines(urls["dagster"], urls["pages"], data_dir, seeded, try_file):
+            print(line)
+        print("Ctrl-C stops everything this demo started.", flush=True)
         try:
             while all(proc.poll() is None for _, proc in stack.procs):
                 time.sleep(1)
             dead = [name for name, proc in stack.procs if proc.poll() is not None]
             print(f"stopping: {', '.join(dead)} exited (see {data_dir / 'logs'})")
         except KeyboardInterrupt:
-            print("\nstopping the embedded stack ...")
+            print("\nstopping the embedded stack ...", flush=True)
+    print(left_running_message(data_dir), flush=True)
+
+
+#: The branch and base of the newcomer's own PR (``dev`` runs the whole pipeline, like the seeded PRs).
+TRY_BRANCH, TRY_BASE = "my-change", "dev"
+
+
+def write_try_file(data_dir: Path) -> Path:
+    """A file to push as one's own change (kept when it exists: the user may have edited it)."""
+    path = data_dir / "try" / "VERSION"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("1.4.0\n")
+    return path
+
+
+def aither_command() -> str:
+    """This installation's ``aither`` (the venv's), as a shell word."""
+    return shlex.quote(str(Path(sys.executable).parent / "aither"))
+
+
+def location_name() -> str:
+    """The code location ``pr_pipeline`` lives in, as workspace.yaml names it."""
+    workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())
+    return workspace["load_from"][0]["python_module"]["location_name"]
+
+
+def try_lines(dagster_url: str, pages_url: str, data_dir: Path, seeded: Seeded, try_file: Path) -> list[str]:
+    """What to try, with this demo's own URLs and data folder filled in."""
+    first = next(p for p in seeded.prs if p.should_run and not p.expect_failure)
+    github = f"{aither_command()} local-github --data {shlex.quote(str(data_dir / 'github'))}"
+    graph = f"{dagster_url}/locations/{location_name()}/jobs/{PIPELINE_JOB_NAME}"
+    return [
+        "Try:",
+        f"  1. the {PIPELINE_JOB_NAME} asset graph:  {graph}",
+        f"  2. PR #{first.number}'s dashboard (once its first run finished):  {pages_url}/pr-{first.number}/",
+        f"  3. a PR of your own (change {shlex.quote(str(try_file))} first if you like), then watch it in 1.:",
+        f"     {github} push {seeded.repository} {TRY_BRANCH} --base {TRY_BASE} --author alice -m 'My change' "
+        f"--file app/VERSION=@{shlex.quote(str(try_file))}",
+        f"     {github} open-pr {seeded.repository} --head {TRY_BRANCH} --base {TRY_BASE} --title 'My change' "
+        "--user alice",
+    ]
+
+
+def demo_environments(data_dir: Path):
+    """The preview containers of this demo: the app its operator config names (the sample's by default)."""
+    from aither_assets.environments.docker_env import PreviewEnvironments
+
+    config = data_dir / "aither.yaml"
+    app = load_operator_config(config).app if config.is_file() else REPO
+    return PreviewEnvironments(app=app)
+
+
+def left_running_message(data_dir: Path) -> str:
+    """What the demo leaves behind when it stops: its preview containers, and how to remove them."""
+    try:
+        names = [c.name for c in demo_environments(data_dir).list_ours() if c.status == "running"]
+    except Exception as exc:  # noqa: BLE001 - the engine went away: say so, do not fail the stop
+        return f"could not list the preview containers ({exc})"
+    if not names:
+        return "No preview containers left running."
+    return (f"{len(names)} preview container{'s' if len(names) != 1 else ''} left running ({', '.join(names)}); "
+            f"remove them with: {aither_command()} demo --teardown --data {shlex.quote(str(data_dir))}")
+
+
+def teardown(data_dir: Path) -> list[str]:
+    """Remove this demo's preview containers (running or not) and release their ports; their names."""
+    from aither_assets.environments.ports import PortAllocator
+
+    environments = demo_environments(data_dir)
+    names = [c.name for c in environments.list_ours()]
+    environments.sweep(open_prs=set())
+    config = data_dir / "aither.yaml"
+    if config.is_file():
+        operator = load_operator_config(config)
+        ports_db = operator.storage.root / "ports.sqlite3"
+        if ports_db.is_file():
+            ports = PortAllocator(ports_db, *operator.preview.port_range)
+            for pr in list(ports.allocations()):
+                ports.release(pr)
+    return names
 
 
 def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from .errors import GitHubError
+from .errors import GitHubError, NotFound
 from .serializers import public_data
 from .server import serve
 from .store import LocalGitHub
@@ -29,8 +29,22 @@ def _print(data: Any) -> None:
     click.echo(json.dumps(public_data(data), indent=2, ensure_ascii=False))
 
 
-def _store(ctx: click.Context, data: str | None) -> LocalGitHub:
-    return LocalGitHub(data or ctx.find_root().params.get("data_dir") or DEFAULT_DATA)
+def _data_dir(ctx: click.Context, data: str | None) -> str:
+    """The subcommand's --data, else the `local-github` group's (which may sit under `aither`)."""
+    if data:
+        return data
+    while ctx.parent is not None and ctx.command is not local_github:
+        ctx = ctx.parent
+    return ctx.params.get("data_dir") or DEFAULT_DATA
+
+
+def _store(ctx: click.Context, data: str | None, create: bool = False) -> LocalGitHub:
+    """The store in the data dir; only commands that create state may start an empty one."""
+    folder = _data_dir(ctx, data)
+    if not create and not (Path(folder) / "state.sqlite3").is_file():
+        raise click.ClickException(f"no local GitHub data in {folder} (no state.sqlite3); give --data DIR "
+                                   "(the demo's is .aither-demo/github)")
+    return LocalGitHub(folder)
 
 
 def _split_repo(full_name: str) -> tuple[str, str]:
@@ -40,20 +54,63 @@ def _split_repo(full_name: str) -> tuple[str, str]:
     return owner, name
 
 
+def _repo(store: LocalGitHub, full_name: str) -> tuple[str, str]:
+    """OWNER, NAME of a repository that exists (else a one-line error naming it)."""
+    owner, name = _split_repo(full_name)
+    try:
+        store.repo_row(owner, name)
+    except NotFound:
+        raise click.ClickException(f"repository {full_name} not found in {store.data_dir}") from None
+    return owner, name
+
+
+def _pr(store: LocalGitHub, full_name: str, number: int) -> tuple[str, str]:
+    """OWNER, NAME of a repository that has PR/issue `number` (else a one-line error naming both)."""
+    owner, name = _repo(store, full_name)
+    try:
+        store.issue_row(store.repo_row(owner, name), number)
+    except NotFound:
+        raise click.ClickException(f"pull request #{number} not found in {full_name}") from None
+    return owner, name
+
+
+def _has_branch(store: LocalGitHub, owner: str, name: str, branch: str) -> bool:
+    try:
+        store.branch_sha(owner, name, branch)
+    except NotFound:
+        return False
+    return True
+
+
 def data_option(func: Callable) -> Callable:
     return click.option("--data", "data", type=click.Path(file_okay=False), default=None,
                         help="Data dir (defaults to the group's --data).")(func)
 
 
+#: Parameters that name what a command acts on, for error lines.
+_SUBJECTS = (("full_name", "repository {}"), ("branch", "branch {!r}"), ("number", "#{}"), ("head", "head {!r}"),
+             ("base", "base {!r}"), ("login", "user {}"), ("new_owner", "new owner {}"))
+
+
 class StoreCommand(click.Command):
-    """Turns GitHub-shaped errors into a JSON message on stderr and exit 1."""
+    """Turns GitHub-shaped errors into one line on stderr (naming what the command acted on) and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GitHubError as error:
-            click.echo(json.dumps(error.body()), err=True)
-            ctx.exit(1)
+            subjects = ", ".join(form.format(ctx.params[key]) for key, form in _SUBJECTS
+                                 if ctx.params.get(key) is not None)
+            details = "; ".join(_detail(e) for e in error.errors or [])
+            raise click.ClickException(f"{ctx.info_name} ({subjects}): {error.message} ({error.status})"
+                                       + (f": {details}" if details else "")) from None
+
+
+def _detail(error: Any) -> str:
+    if isinstance(error, dict):
+        where = ".".join(str(error[k]) for k in ("resource", "field") if error.get(k))
+        return " ".join(part for part in (where, str(error.get("code", "")), str(error.get("message", ""))) if part)
+    return str(error)
 
 
 @click.group(invoke_without_command=True)
@@ -94,7 +151,7 @@ def run_foreground(data_dir: str, host: str, port: int, verbose: bool) -> None:
 @click.pass_context
 def create_user(ctx: click.Context, login: str, token: str | None, user_type: str, data: str | None) -> None:
     """Create a user and print a token for it."""
-    store = _store(ctx, data)
+    store = _store(ctx, data, create=True)
     token = store.create_user(login, token, user_type)
     _print({**store.user(login), "token": token})
 
@@ -111,7 +168,7 @@ def create_repo(ctx: click.Context, full_name: str, source: str | None, default_
                 data: str | None) -> None:
     """Create OWNER/NAME (optionally from a folder)."""
     owner, name = _split_repo(full_name)
-    _print(_store(ctx, data).create_repo(owner, name, source, default_branch, private))
+    _print(_store(ctx, data, create=True).create_repo(owner, name, source, default_branch, private))
 
 
 @local_github.command("fork", cls=StoreCommand)
@@ -121,8 +178,8 @@ def create_repo(ctx: click.Context, full_name: str, source: str | None, default_
 @click.pass_context
 def fork(ctx: click.Context, full_name: str, new_owner: str, data: str | None) -> None:
     """Fork OWNER/NAME to NEW_OWNER."""
-    owner, name = _split_repo(full_name)
-    _print(_store(ctx, data).fork_repo(owner, name, new_owner))
+    store = _store(ctx, data)
+    _print(store.fork_repo(*_repo(store, full_name), new_owner))
 
 
 @local_github.command("open-pr", cls=StoreCommand)
@@ -138,9 +195,14 @@ def fork(ctx: click.Context, full_name: str, new_owner: str, data: str | None) -
 @click.pass_context
 def open_pr(ctx: click.Context, full_name: str, head: str, base: str, title: str, body: str, user: str | None,
             draft: bool, head_owner: str | None, data: str | None) -> None:
-    """Open a pull request on OWNER/NAME."""
-    owner, name = _split_repo(full_name)
+    """Open a pull request on OWNER/NAME from HEAD into BASE."""
     store = _store(ctx, data)
+    owner, name = _repo(store, full_name)
+    if not _has_branch(store, owner, name, base):
+        raise click.ClickException(f"base branch {base!r} not found in {full_name}")
+    if head_owner is None and ":" not in head and not _has_branch(store, owner, name, head):
+        raise click.ClickException(f"head branch {head!r} not found in {full_name}: push to it first "
+                                   f"(aither local-github push {full_name} {head} --base {base} --file PATH=@FILE)")
     number = store.open_pr(owner, name, head, base, title, body, user, draft, head_owner)
     _print(store.get_pr(owner, name, number))
 
@@ -167,21 +229,34 @@ def _collect_files(source: str | None, specs: tuple[str, ...], deletions: tuple[
 @local_github.command("push", cls=StoreCommand)
 @click.argument("full_name")
 @click.argument("branch")
+@click.option("--base", default=None,
+              help="Create BRANCH from this branch when it does not exist yet (ignored when it does).")
 @click.option("--from", "source", type=click.Path(exists=True, file_okay=False), default=None,
               help="Write every file of this folder.")
 @click.option("--file", "file_specs", multiple=True, help="path=@localfile or path=text (repeatable).")
 @click.option("--delete", "deletions", multiple=True, help="Path to delete (repeatable).")
 @click.option("--message", "-m", default="Update files", show_default=True)
-@click.option("--author", default=None, help='"Name <email>"')
+@click.option("--author", default=None, metavar="LOGIN",
+              help='Commit author: a login (committed as LOGIN <LOGIN@localhost>) or "Name <email>".')
 @data_option
 @click.pass_context
-def push(ctx: click.Context, full_name: str, branch: str, source: str | None, file_specs: tuple[str, ...],
-         deletions: tuple[str, ...], message: str, author: str | None, data: str | None) -> None:
-    """Commit files onto BRANCH of OWNER/NAME (open PRs on it follow)."""
-    owner, name = _split_repo(full_name)
+def push(ctx: click.Context, full_name: str, branch: str, base: str | None, source: str | None,
+         file_specs: tuple[str, ...], deletions: tuple[str, ...], message: str, author: str | None,
+         data: str | None) -> None:
+    """Commit files onto BRANCH of OWNER/NAME (open PRs on it follow); --base creates a new BRANCH."""
     files = _collect_files(source, file_specs, deletions)
-    sha = _store(ctx, data).commit_files(owner, name, branch, files, message, author)
-    _print({"repo": full_name, "branch": branch, "sha": sha})
+    store = _store(ctx, data)
+    owner, name = _repo(store, full_name)
+    created = not _has_branch(store, owner, name, branch)
+    empty = not store.repo_bare(owner, name).refs()
+    if created and not (empty and base is None):  # the first push to an empty repository needs no base
+        if base is None:
+            raise click.ClickException(f"branch {branch!r} does not exist in {full_name}: add --base BRANCH "
+                                       "to create it from that branch")
+        if not _has_branch(store, owner, name, base):
+            raise click.ClickException(f"base branch {base!r} not found in {full_name}")
+    sha = store.commit_files(owner, name, branch, files, message, author, base=base)
+    _print({"repo": full_name, "branch": branch, "sha": sha, "created": created})
 
 
 @local_github.command("draft", cls=StoreCommand)
@@ -192,8 +267,8 @@ def push(ctx: click.Context, full_name: str, branch: str, source: str | None, fi
 @click.pass_context
 def draft(ctx: click.Context, full_name: str, number: int, ready: bool, data: str | None) -> None:
     """Convert a PR to draft (or --ready)."""
-    owner, name = _split_repo(full_name)
     store = _store(ctx, data)
+    owner, name = _pr(store, full_name, number)
     store.set_draft(owner, name, number, not ready)
     _print(store.get_pr(owner, name, number))
 
@@ -209,8 +284,8 @@ def draft(ctx: click.Context, full_name: str, number: int, ready: bool, data: st
 def label(ctx: click.Context, full_name: str, number: int, labels: tuple[str, ...], remove: bool,
           actor: str | None, data: str | None) -> None:
     """Add (or --remove) labels on a PR or issue."""
-    owner, name = _split_repo(full_name)
     store = _store(ctx, data)
+    owner, name = _pr(store, full_name, number)
     if remove:
         for one in labels:
             store.remove_label(owner, name, number, one, actor)
@@ -226,8 +301,8 @@ def label(ctx: click.Context, full_name: str, number: int, labels: tuple[str, ..
 @click.pass_context
 def close(ctx: click.Context, full_name: str, number: int, data: str | None) -> None:
     """Close a PR without merging."""
-    owner, name = _split_repo(full_name)
     store = _store(ctx, data)
+    owner, name = _pr(store, full_name, number)
     store.close_pr(owner, name, number)
     _print(store.get_pr(owner, name, number))
 
@@ -240,8 +315,8 @@ def close(ctx: click.Context, full_name: str, number: int, data: str | None) -> 
 @click.pass_context
 def merge(ctx: click.Context, full_name: str, number: int, method: str, data: str | None) -> None:
     """Merge a PR into its base branch."""
-    owner, name = _split_repo(full_name)
     store = _store(ctx, data)
+    owner, name = _pr(store, full_name, number)
     sha = store.merge_pr(owner, name, number, method=method)
     _print({**store.get_pr(owner, name, number), "merge_commit_sha": sha})
 
@@ -260,8 +335,8 @@ def merge(ctx: click.Context, full_name: str, number: int, method: str, data: st
 def create_hook(ctx: click.Context, full_name: str, url: str, secret: str | None, events: tuple[str, ...],
                 content_type: str, inactive: bool, data: str | None) -> None:
     """Add a webhook to OWNER/NAME and queue its ping (a running server delivers it)."""
-    owner, name = _split_repo(full_name)
-    _print(_store(ctx, data).create_hook(owner, name, url, secret, events, content_type, active=not inactive))
+    store = _store(ctx, data)
+    _print(store.create_hook(*_repo(store, full_name), url, secret, events, content_type, active=not inactive))
 
 
 @local_github.command("faults", cls=StoreCommand)

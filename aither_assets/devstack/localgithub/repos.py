@@ -145,20 +145,23 @@ class ReposMixin(StoreBase):
         return sha
 
     def commit_files(self, owner: str, name: str, branch: str, files: Mapping[str, str | bytes | None],
-                     message: str = "Update files", author: str | tuple[str, str] | None = None) -> str:
+                     message: str = "Update files", author: str | tuple[str, str] | None = None,
+                     base: str | None = None) -> str:
         """Push one commit writing (or, for None, deleting) `files` onto `branch`.
 
-        A missing branch starts from the default branch.  Open PRs whose head
-        is this branch follow the new commit (head SHA, updated_at).
+        A missing branch starts from `base` (404 naming it when that is missing too), by default
+        from the default branch.  Open PRs whose head is this branch follow the new commit.
         """
         repo = self.repo_row(owner, name)
         if not valid_branch_name(branch):
             raise ValidationFailed("Reference", "ref", "invalid", f"invalid branch name: {branch!r}")
         bare = self.bare(repo)
+        if base is not None and not bare.branch_sha(branch) and not (valid_branch_name(base) and bare.branch_sha(base)):
+            raise NotFound(f"Branch not found: {base}")
         env = identity_env(author, self.db.clock())
         try:
             with self.git_lock():
-                sha = bare.commit_files(branch, files, message, env, start_branch=repo["default_branch"])
+                sha = bare.commit_files(branch, files, message, env, start_branch=base or repo["default_branch"])
         except ValueError as error:
             raise ValidationFailed("Commit", "path", "invalid", str(error)) from None
         self.after_push(repo, branch, sha)

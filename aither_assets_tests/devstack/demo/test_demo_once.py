@@ -53,12 +53,12 @@ def test_demo_once_processes_every_sample_pr(tmp_path):
     docs = prs["Docs: explain the items API"]
     assert docs["assets"]["build_artifacts"] == {"status": "SKIPPED", "skipped_reason": "docs-only change", "metadata": {}}
 
-    # The three wiring bugs of the pipeline we replace are each named, and block the run.
+    # The three wiring bugs of the pipeline we replace, and a call missing a permission, are each named and block.
     miswired = prs["CI: split the deploy workflow (miswired)"]
     assert miswired["run_status"] == "FAILURE"
     assert miswired["checks"]["validation_report:no_error_findings"] == "FAILED"
     errors = " ".join(miswired["check_details"]["validation_report:no_error_findings"]["errors"])
-    for rule in ("needs-missing-job", "shared-concurrency-group", "reusable-not-callable"):
+    for rule in ("needs-missing-job", "shared-concurrency-group", "reusable-not-callable", "reusable-permissions"):
         assert rule in errors
     assert good["checks"]["validation_report:no_error_findings"] == "PASSED"
 
