@@ -220,7 +220,7 @@ def left_running_message(data_dir: Path) -> str:
 
 
 def teardown(data_dir: Path) -> list[str]:
-    """Remove this demo's preview containers (running or not) and release their ports; their names."""
+    """Remove this demo's preview and ring containers (running or not) and release their ports; their names."""
     from aither_assets.environments.ports import PortAllocator
 
     environments = demo_environments(data_dir)
@@ -229,6 +229,8 @@ def teardown(data_dir: Path) -> list[str]:
     config = data_dir / "aither.yaml"
     if config.is_file():
         operator = load_operator_config(config)
+        # the ring environments (<app>-<ring>) outlive PRs: a stopped demo removes them here too
+        names += [f"{operator.app}-{ring}" for ring in remove_rings(operator.rings.ladder, operator.app)]
         ports_db = operator.storage.root / "ports.sqlite3"
         if ports_db.is_file():
             ports = PortAllocator(ports_db, *operator.preview.port_range)
