@@ -154,5 +154,14 @@ def _mount_local_github() -> None:
 _mount_local_github()
 
 
+def _mount_release() -> None:
+    from aither_assets.release_cli import release
+
+    main.add_command(release, name="release")
+
+
+_mount_release()
+
+
 if __name__ == "__main__":
     main()

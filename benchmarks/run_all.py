@@ -9,6 +9,7 @@
 7. validation of a repository with 30 workflows, our checks only       (benchmarks/validation.py)
 8. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
 9. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
+10. promotion: /promote comment -> ring live and verified            (benchmarks/promotion.py)
 
 The sensor runs on SQLite and on PostgreSQL (the production profile's storage) when the server is installed.
 ``--only PART ...`` runs only those parts and keeps the other parts' figures from --json; RESULTS.md is
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="first runs before measuring: all seeded PRs (default) or only the two used (quick)")
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end benchmark")
     parser.add_argument("--skip-sandbox", action="store_true", help="without the sandbox cost benchmark")
+    parser.add_argument("--skip-promotion", action="store_true", help="no promotion benchmark")
     parser.add_argument("--load-prs", type=int, nargs="+",
                         help="PRs per burst, in order (default 1 1 1 20 50: three latencies, two loads; quick: none)")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts, keep the others' figures")
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     load_prs = args.load_prs or ([] if args.quick else [1, 1, 1, 20, 50])
     parts = set(args.only or [p for p in PARTS if not (p == "e2e" and args.skip_e2e)
                               and not (p == "sandbox" and args.skip_sandbox)
+                              and not (p == "promotion" and (args.skip_promotion or args.skip_e2e))
                               and not (p in ("load", "faults") and args.quick)])
 
     started = time.monotonic()
@@ -73,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         # safety net (quick: 2 s, so the unchanged-poll check sees its ticks soon).
         results["e2e"] = e2e.run(args.rounds, args.quick, memory_prs, warmup, timeout=600, keep_data=False,
                                  sensor_interval=2 if args.quick else 30)
+    if "promotion" in parts:
+        import promotion
+
+        print(f"[promotion {time.strftime('%H:%M:%S')}] /promote comment -> ring live and verified", flush=True)
+        results["promotion"] = promotion.run(1 if args.quick else args.rounds)
     if "sandbox" in parts:
         import sandbox_cost
 
@@ -114,10 +122,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-PARTS = ("e2e", "sandbox", "sensor", "validation", "load", "faults")
+PARTS = ("e2e", "promotion", "sandbox", "sensor", "validation", "load", "faults")
 
 
 # ---------------------------------------------------------------------- RESULTS.md
+
+
+def _promotion(promotion: dict) -> list[str]:
+    if "summary" not in promotion:
+        return ["## Promotion: FAILED", "", f"`{promotion.get('error')}`", ""]
+    summary = promotion["summary"]
+    return ["## Promotion", "", "`/promote dev` comment on the local GitHub -> the ring's verified deploy recorded "
+            "(benchmarks/promotion.py; a warm-up round first, then rounds alternating two PRs' digests).", "",
+            md_table(["measure", "median (min to max)"], [
+                ["comment -> ring live and verified", fmt(summary["comment_to_live"])],
+                ["of which comment -> run created (webhook, GraphQL)", fmt(summary["comment_to_run_created"])],
+                ["of which run queue and launch", fmt(summary["run_queue_and_launch"])],
+                ["of which run start -> live (gates, deploy, health, smoke, retag)", fmt(summary["run_start_to_live"])],
+            ]), ""]
 
 
 def _s(value: float | None, unit: str = "s", digits: int = 1) -> str:
@@ -153,6 +175,9 @@ def render(results: dict) -> str:
     if e2e and "error" in e2e:
         out += ["## End-to-end: FAILED", "", f"`{e2e['error']}` (traceback in results.json); what was measured "
                 "before is below.", ""]
+    promotion = results.get("promotion")
+    if promotion:
+        out += _promotion(promotion)
     out += _sensor(results.get("sensor") or [], results.get("sensor_machine"))
     if e2e and "work_avoided" in e2e:
         out += _avoided(e2e)

@@ -154,11 +154,44 @@ DEFAULT_ENTRY = (
 )
 
 
+PermissionLevel = Literal["write", "maintain", "admin"]
+
+
+class RingPolicy(_Strict):
+    """The gates and the environment of one ring (aither_assets/promotion/gates.py reads the gates)."""
+
+    port: int | None = Field(default=None, ge=1024, le=65535,
+                             description="host port of the ring's environment; default: port_base + its ladder index")
+    soak_seconds: float = Field(default=0, ge=0, description="time the digest must have run in the ring below")
+    approvals: int = Field(default=1, ge=0, le=20, description="distinct approvals for this ring and digest")
+    approver_permission: PermissionLevel = "write"
+    require_merged: bool | None = Field(default=None, description="default: true for the top ring only")
+    # Where the post-deploy verification checks come from: the repo's smoke checks at the PR head, or none
+    # (health check only).
+    verification: Literal["repo_smoke", "health_only"] = "repo_smoke"
+
+
+# Defaults for the default ladder: the low rings take anything that passed its pipeline, canary and
+# beyond need a second person, the later rings a soak in the ring below, production a merged PR.
+DEFAULT_POLICIES: dict[str, RingPolicy] = {
+    "dev": RingPolicy(approvals=0),
+    "staging": RingPolicy(approvals=0),
+    "ring-0": RingPolicy(approvals=1),
+    "ring-1": RingPolicy(approvals=1, soak_seconds=3600),
+    "ring-2": RingPolicy(approvals=1, soak_seconds=3600),
+    "production": RingPolicy(approvals=1, soak_seconds=3600),
+}
+
+
 class RingsConfig(_Strict):
-    """Where a PR enters (from its **base** branch) and the promotion ladder."""
+    """Where a PR enters (from its **base** branch), the promotion ladder and each ring's policy."""
 
     entry: tuple[BranchRing, ...] = DEFAULT_ENTRY
     ladder: tuple[RingName, ...] = DEFAULT_LADDER
+    policies: dict[RingName, RingPolicy] = Field(
+        default_factory=dict, description="per ring; a ring not named gets DEFAULT_POLICIES or RingPolicy()")
+    port_base: int = Field(default=19100, ge=1024, le=65000)
+    host: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _entry_rings_on_ladder(self) -> "RingsConfig":
@@ -167,7 +200,29 @@ class RingsConfig(_Strict):
         unknown = [e.ring for e in self.entry if e.ring not in self.ladder]
         if unknown:
             raise ValueError(f"entry rings {unknown} are not on the ladder {list(self.ladder)}")
+        stray = [name for name in self.policies if name not in self.ladder]
+        if stray:
+            raise ValueError(f"policies name rings {stray} that are not on the ladder {list(self.ladder)}")
+        ports = [self.port(name) for name in self.ladder]
+        if len(set(ports)) != len(ports):
+            raise ValueError(f"two rings share a port: {dict(zip(self.ladder, ports, strict=True))}")
         return self
+
+    def policy(self, ring: str) -> RingPolicy:
+        """The ring's policy, require_merged resolved (default: only the top ring requires a merged PR)."""
+        policy = self.policies.get(ring) or DEFAULT_POLICIES.get(ring) or RingPolicy()
+        if policy.require_merged is None:
+            policy = policy.model_copy(update={"require_merged": ring == self.ladder[-1]})
+        return policy
+
+    def port(self, ring: str) -> int:
+        explicit = (self.policies.get(ring) or RingPolicy()).port
+        return explicit if explicit is not None else self.port_base + self.ladder.index(ring)
+
+    def below(self, ring: str) -> str | None:
+        """The ring under ``ring`` on the ladder (None for the lowest)."""
+        index = self.ladder.index(ring)
+        return self.ladder[index - 1] if index > 0 else None
 
     def entry_ring(self, base_ref: str) -> str | None:
         """The ring a PR enters, from its base branch; first matching rule wins."""

@@ -126,6 +126,8 @@ class PRPage:
     history: list[HistoryPoint]  # earlier heads, then this head (current=True)
     page_url: str | None  # absolute URL of this page when a pages base is configured
     stages_planned: list[str] | None  # the plan's stages_to_run; None if unknown
+    # This PR on the promotion ladder (entry["promotion"], from the ring records): ring, state, last attempt.
+    ladder: list[dict] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -445,5 +447,13 @@ def page_from_summary(entry: RunSummary | dict, history: list[dict], links: Link
         history=points,
         page_url=links.pr_page(number),
         stages_planned=planned,
+        ladder=[_ladder_row(row) for row in entry.get("promotion") or [] if isinstance(row, dict)],
     )
+
+
+def _ladder_row(row: dict) -> dict:
+    last = row.get("last") if isinstance(row.get("last"), dict) else {}
+    return {"ring": _str(row.get("ring")), "state": _str(row.get("state")),
+            "outcome": _str(last.get("outcome")), "requester": _str(last.get("requester")),
+            "first_unmet": _str(last.get("first_unmet"))}
 

@@ -132,7 +132,8 @@ def render_index(pages: list[PRPage], *, rings: list[str] | None = None, generat
                                                                generated_at=generated_at or _now(), root="")
 
 
-RING_FIELDS = ("number", "title", "digest", "head_sha", "promoted_at", "promoted_by", "reason", "status")
+RING_FIELDS = ("number", "title", "digest", "head_sha", "promoted_at", "promoted_by", "reason", "approvals", "evidence",
+               "status")
 
 
 def render_ring_page(ring: str, entries: list[dict], *, generated_at: str | None = None) -> str:

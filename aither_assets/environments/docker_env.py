@@ -429,8 +429,25 @@ class PreviewEnvironments:
         # Redeploy: stop + remove the PR's old container(s) first (same host port).
         for old in self._containers(pr):
             self._remove(old)
-        self._free_name(name)
+        container = self._start(name, image_id, environment, all_labels, port, container_port, health_path,
+                                health_timeout)
+        return Deployment(
+            name=name,
+            container_id=container.id,
+            url=f"http://{self.url_host}:{port}",
+            port=port,
+            image_ref=image_ref,
+            image_id=image_id,
+            started_at=_iso(started),
+            expires_at=_iso(expires),
+            pr=pr,
+            sha=sha,
+        )
 
+    def _start(self, name: str, image_id: str, environment: Mapping[str, str], all_labels: Mapping[str, str],
+               port: int, container_port: int, health_path: str, health_timeout: float) -> Any:
+        """Create and start the locked-down container ``name`` and wait until it is healthy (see deploy)."""
+        self._free_name(name)
         try:
             container = self.client.containers.create(
                 image_id,
@@ -463,15 +480,4 @@ class PreviewEnvironments:
         except BaseException:
             self._remove(container)  # nothing left running on an unexpected error either
             raise
-        return Deployment(
-            name=name,
-            container_id=container.id,
-            url=f"http://{self.url_host}:{port}",
-            port=port,
-            image_ref=image_ref,
-            image_id=image_id,
-            started_at=_iso(started),
-            expires_at=_iso(expires),
-            pr=pr,
-            sha=sha,
-        )
+        return container

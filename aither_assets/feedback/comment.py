@@ -307,6 +307,28 @@ def _smoke_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
     return lines
 
 
+def _promotion_section(entry: Mapping[str, Any]) -> list[str]:
+    """Where this PR's build is live and what is pending, ring by ring (entry["promotion"], from the
+    instance's ring records: defs/release/evidence.py promotion_ladder). No promotion data: no section."""
+    rows = entry.get("promotion")
+    if not isinstance(rows, list) or not rows:
+        return []
+    lines = ["", "#### Promotion", "", "| ring | this PR's build | last attempt |", "|---|---|---|"]
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        state = text(row.get("state") or "not promoted", 60)
+        last = row.get("last")
+        last_text = "—"
+        if isinstance(last, Mapping):
+            last_text = f"{text(last.get('outcome'), 30)} by {text(last.get('requester'), 60)}"
+            gate = last.get("first_unmet")
+            if gate:
+                last_text += f": {text(gate, MESSAGE_CHARS)}"
+        lines.append(f"| {text(row.get('ring'), 40)} | {state} | {last_text} |")
+    return lines
+
+
 def _footer(entry: Mapping[str, Any], links: FeedbackLinks) -> list[str]:
     sha = str(entry.get("head_sha") or "")
     parts = []
@@ -336,6 +358,7 @@ def render_comment(entry: Mapping[str, Any], links: FeedbackLinks | Mapping[str,
     lines += _image_section(entry, by_key)
     lines += _environment_section(entry, by_key, deployment)
     lines += _smoke_section(entry, by_key)
+    lines += _promotion_section(entry)
     footer = _footer(entry, links)
     return _fit(lines, footer, limit, links)
 

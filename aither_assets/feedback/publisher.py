@@ -282,6 +282,21 @@ def _same_body(current: str, new: str) -> bool:
     return current.replace("\r\n", "\n").rstrip() == new.replace("\r\n", "\n").rstrip()
 
 
+def update_sticky_comment(client: GitHubClient, entry: Mapping[str, Any],
+                          links: FeedbackLinks | Mapping[str, Any] | None = None) -> FeedbackReport:
+    """Only the sticky comment, rendered again from ``entry`` (a promotion changes the comment, not the
+    head's statuses). Never raises."""
+    report = FeedbackReport(mode="comment")
+    calls = _Calls(report)
+    try:
+        body = render_comment(entry, FeedbackLinks.of(links))
+        _upsert_comment(client, int(entry["number"]), body, calls, report)
+    except Exception as exc:  # noqa: BLE001 - a comment is not worth a failed promotion
+        report.errors.append(f"sticky comment not updated: {type(exc).__name__}: {exc}")
+    calls.finish()
+    return report
+
+
 def _upsert_comment(client: GitHubClient, number: int, body: str, calls: _Calls, report: FeedbackReport) -> None:
     login = calls("identify the authenticated user", client.authenticated_login)
     if login is FAILED:

@@ -293,6 +293,32 @@ class GitHubClient:
                 raise
             return str(data.get("permission") or "none")
 
+    def permission_level(self, login: str) -> str:
+        """The user's role: admin, maintain, write, triage, read or none (``role_name``, which keeps maintain
+        and triage apart, falling back to the simplified ``permission``)."""
+        with self._call(f"get permission of {login!r}"):
+            try:
+                _, data = self._get(f"{self._repo_path}/collaborators/{urllib.parse.quote(login, safe='')}/permission")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return "none"
+                raise
+            role = str(data.get("role_name") or data.get("permission") or "none")
+            return {"pull": "read", "push": "write"}.get(role, role)
+
+    def repo_comments(self, since: str | None = None) -> list[Comment]:
+        """Every issue and PR comment of the repository updated at or after ``since``, oldest update first."""
+        params: dict[str, Any] = {"sort": "updated", "direction": "asc"}
+        if since:
+            params["since"] = since
+        with self._call("list repository comments"):
+            return [Comment.from_json(c) for c in self._paginate(f"{self._repo_path}/issues/comments", params)]
+
+    def comment(self, comment_id: int) -> Comment:
+        with self._call(f"get comment {comment_id}"):
+            _, data = self._get(f"{self._repo_path}/issues/comments/{int(comment_id)}")
+            return Comment.from_json(data)
+
     # -- feedback ------------------------------------------------------------------------
 
     def set_status(self, sha: str, state: str, context: str, description: str = "",
@@ -331,9 +357,11 @@ class GitHubClient:
         with self._call(f"update check run {check_run_id}"):
             return self._send("PATCH", f"{self._repo_path}/check-runs/{int(check_run_id)}", fields)
 
-    def comments(self, number: int) -> list[Comment]:
+    def comments(self, number: int, since: str | None = None) -> list[Comment]:
+        params = {"since": since} if since else None
         with self._call(f"list comments of #{number}"):
-            return [Comment.from_json(c) for c in self._paginate(f"{self._repo_path}/issues/{int(number)}/comments")]
+            return [Comment.from_json(c)
+                    for c in self._paginate(f"{self._repo_path}/issues/{int(number)}/comments", params)]
 
     def create_comment(self, number: int, body: str) -> Comment:
         with self._call(f"comment on #{number}"):

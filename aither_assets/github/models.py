@@ -133,12 +133,19 @@ class Comment:
     author: str
     body: str
     updated_at: str
+    created_at: str = ""
+    issue_number: int | None = None  # the issue or PR it is on (from issue_url)
+    html_url: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Comment":
+        tail = str(data.get("issue_url") or "").rstrip("/").rsplit("/", 1)[-1]
         return cls(
             id=int(data["id"]),
             author=str((data.get("user") or {}).get("login") or ""),
             body=str(data.get("body") or ""),
             updated_at=str(data.get("updated_at") or ""),
+            created_at=str(data.get("created_at") or ""),
+            issue_number=int(tail) if tail.isdigit() else None,
+            html_url=str(data.get("html_url") or ""),
         )

@@ -38,11 +38,16 @@ Launch = Callable[[dict[str, str]], str]
 
 
 class RunDispatcher:
-    def __init__(self, config: OperatorConfig, client: GitHubClient, instance: dg.DagsterInstance, launch: Launch):
+    def __init__(self, config: OperatorConfig, client: GitHubClient, instance: dg.DagsterInstance, launch: Launch,
+                 launch_promotion: Callable | None = None):
         self.config, self.client, self.instance, self.launch = config, client, instance, launch
+        self.launch_promotion = launch_promotion
+        self._bot: str | None = None
 
     def __call__(self, delivery: Delivery) -> str:
         assert delivery.pr_number is not None
+        if delivery.event == "issue_comment":
+            return self.comment(delivery)
         pr = self.client.pull(delivery.pr_number)
         if pr.state != "open":
             return "PR is not open (the PR sensor records it)"
@@ -71,6 +76,22 @@ class RunDispatcher:
             raise
         superseded = f"; {cancelled} older run(s) cancelled" if cancelled else ""
         return f"run {run_id} for head {pr.head_sha[:12]}{superseded}"
+
+
+    def comment(self, delivery: Delivery) -> str:
+        """A PR comment: read again from GitHub (never trusted from the payload), then decided as the
+        comment sensor decides it (defs/release/commands.py)."""
+        from aither_assets.defs.release.commands import handle_comment
+        from aither_assets.promotion.requests import Permissions
+
+        if self.launch_promotion is None:
+            return "ignored: no promotion launcher configured"
+        assert delivery.comment_id is not None
+        comment = self.client.comment(delivery.comment_id)
+        if self._bot is None:
+            self._bot = self.client.authenticated_login()
+        return handle_comment(self.client, self.config, self.instance, comment, CLAIMANT, self.launch_promotion,
+                              Permissions(self.client), self._bot)
 
 
 def graphql_launcher(dagster_url: str, location: str, repository: str = "__repository__") -> Launch:

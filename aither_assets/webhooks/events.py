@@ -12,6 +12,9 @@ from typing import Mapping
 # decides over it changed: draft state, labels, base branch). Closing is the sensor's (teardown).
 RUN_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled", "edited"})
 
+# issue_comment actions that may carry a command (/promote, /approve: defs/release/commands.py)
+COMMENT_ACTIONS = frozenset({"created", "edited"})
+
 _GUID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
@@ -31,6 +34,7 @@ class Delivery:
     repository: str  # owner/name, as GitHub sent it
     pr_number: int | None = None
     head_sha: str | None = None
+    comment_id: int | None = None  # issue_comment: the comment, read again from GitHub before acting
 
 
 def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery:
@@ -51,6 +55,11 @@ def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery:
     if not isinstance(payload, dict):
         raise DeliveryError(400, "body is not a JSON object")
     repository = _field(payload, "repository", "full_name", str, required=event != "ping") or ""
+    if event == "issue_comment":
+        action = _field(payload, "action", None, str)
+        number = _field(payload, "issue", "number", int)
+        comment_id = _field(payload, "comment", "id", int)
+        return Delivery(guid, event, action, repository, number, comment_id=comment_id)
     if event != "pull_request":
         return Delivery(guid, event, str(payload.get("action") or ""), repository)
     action = _field(payload, "action", None, str)
@@ -79,10 +88,12 @@ def ignore_reason(delivery: Delivery, repository: str) -> str | None:
     """Why this delivery starts nothing (None: look at the PR)."""
     if delivery.event == "ping":
         return "ping"
-    if delivery.event != "pull_request":
-        return f"event {delivery.event!r} is not handled (subscribe the hook to pull_request only)"
+    if delivery.event not in ("pull_request", "issue_comment"):
+        return f"event {delivery.event!r} is not handled (subscribe the hook to pull_request and issue_comment)"
     if delivery.repository.lower() != repository.lower():
         return f"repository {delivery.repository!r} is not the one served ({repository})"
+    if delivery.event == "issue_comment":
+        return None if delivery.action in COMMENT_ACTIONS else f"comment action {delivery.action!r} asks nothing"
     if delivery.action not in RUN_ACTIONS:
         return f"action {delivery.action!r} starts no run (the PR sensor handles it)"
     return None

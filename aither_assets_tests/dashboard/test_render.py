@@ -204,3 +204,25 @@ def test_history_chart_is_on_the_page_only_when_there_are_figures(links):
                                                                             "missing", "3.5"]
     docs_only = render(4, links)  # its suites were skipped: no figures, no chart, the table says missing
     assert "<svg" not in docs_only and "nothing to chart" in docs_only
+
+
+def test_ring_page_with_only_refused_attempts_runs_nothing_and_shows_approvals_and_evidence():
+    records = [{"number": 3, "digest": "sha256:" + "e" * 64, "promoted_by": "alice", "reason": "<b>canary</b>",
+                "approvals": "none", "evidence": "run abcd1234: 5 of 5 checks passed", "status": "refused"}]
+    html = render_ring_page("ring-0", records, generated_at=GENERATED)
+    text = Page(html).text("main")
+    assert "Running now" not in text and "Nothing is running in ring-0" in text
+    assert "refused" in text and "5 of 5 checks passed" in text and "<b>" not in html
+
+
+def test_pr_page_shows_its_ladder(links, demo):
+    entry = {**demo["prs"][0], "promotion": [
+        {"ring": "dev", "state": "live since 2026-12-05T08:00:00+00:00",
+         "last": {"outcome": "promoted", "requester": "maintainer", "first_unmet": None}},
+        {"ring": "ring-0", "state": "not promoted",
+         "last": {"outcome": "refused", "requester": "alice", "first_unmet": "approvals: <b>0 of 1</b>"}}]}
+    html = render_pr_page(page_from_summary(entry, [], links))
+    text = Page(html).text("main")
+    assert "Promotion" in text and "live since" in text and "refused alice approvals: <b>0 of 1</b>" in text
+    assert "<b>0" not in html and "../rings/ring-0.html" in Page(html).hrefs()
+    assert "Promotion" not in Page(render_pr_page(page_from_summary(demo["prs"][0], [], links))).text("main")

@@ -144,3 +144,18 @@ def test_deployment_is_shown_under_the_environment(entry) -> None:
     body = render_comment(e, deployment={"id": 17, "environment": "pr-1", "state": "success"})
     environment = body.split("#### Environment", 1)[1].split("####", 1)[0]
     assert "- GitHub deployment pr\\-1 #17 success" in environment
+
+
+def test_promotion_section_lists_the_ladder_escaped():
+    from aither_assets.feedback.comment import render_comment
+
+    entry = {"number": 4, "head_sha": "a" * 40, "run_id": "r1", "run_status": "SUCCESS", "assets": {}, "checks": {},
+             "promotion": [{"ring": "dev", "state": "live since 2026-12-05T08:00:00+00:00",
+                            "last": {"outcome": "promoted", "requester": "maintainer", "first_unmet": None}},
+                           {"ring": "ring-0", "state": "not promoted",
+                            "last": {"outcome": "refused", "requester": "alice",
+                                     "first_unmet": "approvals: 0 of 1 <b>x</b> | y"}}]}
+    body = render_comment(entry)
+    assert "#### Promotion" in body and "| dev | live since 2026" in body and "| promoted by maintainer |" in body
+    assert "refused by alice: approvals: 0 of 1" in body and "<b>" not in body
+    assert "#### Promotion" not in render_comment({**entry, "promotion": []})

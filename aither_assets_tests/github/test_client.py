@@ -148,3 +148,21 @@ def test_permission_and_label_events(github):
     assert client.permission("nobody-at-all") == "none"
     (event,) = client.label_events(number)
     assert (event.event, event.label, event.actor) == ("labeled", "ok-to-test", "maintainer")
+
+
+def test_comments_permissions_and_repository_comment_listing(github):
+    number = github.open_pr("c")
+    github.store.create_user("reader")
+    github.store.add_collaborator(OWNER, REPO, "reader", "read")
+    github.store.add_collaborator(OWNER, REPO, "maintainer", "maintain")
+    client = github.client()
+    first = client.create_comment(number, "/approve ring-0")
+    github.store.create_comment(OWNER, REPO, number, "/promote dev", user="maintainer")
+    listed = client.repo_comments()
+    assert [(c.author, c.issue_number) for c in listed] == [("aither-bot", number), ("maintainer", number)]
+    assert listed[0].created_at and listed[0].html_url.endswith(f"#issuecomment-{first.id}")
+    assert client.repo_comments(since="2999-01-01T00:00:00Z") == []
+    assert client.comment(first.id).body == "/approve ring-0"
+    assert [c.body for c in client.comments(number, since=listed[1].updated_at)][-1] == "/promote dev"
+    assert client.permission_level("maintainer") == "maintain" and client.permission("maintainer") == "write"
+    assert client.permission_level("reader") == "read" and client.permission_level("nobody-at-all") == "none"

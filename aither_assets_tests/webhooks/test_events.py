@@ -73,3 +73,15 @@ def test_deliveries_that_start_nothing_say_why(event, action, repo, reason):
         {"zen": "Keep it simple.", "repository": {"full_name": repo}}).encode()
     delivery = parse_delivery(headers(event=event), payload)
     assert reason in ignore_reason(delivery, "acme/web")
+
+
+def test_issue_comment_delivery_names_the_comment_and_is_handled_when_created_or_edited():
+    raw = json.dumps({"action": "created", "issue": {"number": 3}, "comment": {"id": 99, "body": "/promote dev"},
+                      "repository": {"full_name": "acme/web"}}).encode()
+    delivery = parse_delivery(headers("issue_comment"), raw)
+    assert (delivery.event, delivery.pr_number, delivery.comment_id) == ("issue_comment", 3, 99)
+    assert ignore_reason(delivery, "acme/web") is None
+    deleted = parse_delivery(headers("issue_comment"), raw.replace(b'"created"', b'"deleted"'))
+    assert ignore_reason(deleted, "acme/web") == "comment action 'deleted' asks nothing"
+    with pytest.raises(DeliveryError, match="comment.id"):
+        parse_delivery(headers("issue_comment"), raw.replace(b'"id": 99', b'"id": "99"'))

@@ -7,6 +7,7 @@ from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
+from aither_assets.defs.release.evidence import promotion_ladder, ring_page_entries
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWriter
 from aither_assets.links import Links
@@ -70,6 +71,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     run, status = reported_run(context)
     summary = read_run(context.instance, run, status)
     entry = summary.to_json()
+    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), operator.rings.ladder)
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -78,11 +80,11 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     data_file.write_text(json.dumps({"entry": entry, "history": points}))
     all_pages = [page_from_summary(d["entry"], d["history"], links)
                  for d in (json.loads(p.read_text()) for p in sorted(data_file.parent.glob("pr-*.json")))]
-    page = page_from_summary(summary, points, links)
+    page = page_from_summary(entry, points, links)
     rings = list(operator.rings.ladder)
     files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages, rings=rings)}
-    # Ring pages say which PR/digest runs in each ring; nothing is promoted yet, and they say so.
-    files.update({ring_path(ring): render_ring_page(ring, []) for ring in rings})
+    # Ring pages: what runs in each ring and its promotion history, from the instance's records.
+    files.update({ring_path(ring): render_ring_page(ring, ring_page_entries(context.instance, ring)) for ring in rings})
     written = publish_local(pages_dir, files)
     metadata = {
         "head_sha": entry["head_sha"],
@@ -111,6 +113,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
 )
 def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource,
                 github_writer: GitHubWriter):
-    summary = read_run(context.instance, *reported_run(context))
-    report = publish_entry_feedback(context, github_writer, github.client(), aither_config.operator, summary)
+    entry = read_run(context.instance, *reported_run(context)).to_json()
+    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), aither_config.operator.rings.ladder)
+    report = publish_entry_feedback(context, github_writer, github.client(), aither_config.operator, entry)
     return dg.MaterializeResult(metadata=report.to_metadata())

@@ -17,6 +17,14 @@ import yaml
 
 from aither_assets.config.operator import load_operator_config
 from aither_assets.devstack.baseimage import ensure_base_images
+from aither_assets.devstack.demo.promotion import (
+    live_rings,
+    promotion_problems,
+    promotion_summary,
+    remove_rings,
+    ring_policies,
+    run_scenario,
+)
 from aither_assets.devstack.demo.seed import REPO, Seeded, SeededPR, seed
 from aither_assets.devstack.demo.stack import (
     PROJECT_ROOT,
@@ -29,6 +37,7 @@ from aither_assets.devstack.demo.stack import (
 )
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.github.client import client_from_config
+from aither_assets.release_cli import lineage
 from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
 from aither_assets.sandbox.image import ensure_runner_image
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
@@ -73,6 +82,8 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
         "storage": storage,
         # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
         "pages": {"base_url": pages_url, "gh_pages": True},
+        # Rings on free ports, with the demo's short soak times (devstack/demo/promotion.py).
+        "rings": {"policies": ring_policies()},
         **({"dagster_ui_url": ui_url} if ui_url else {}),
     }, sort_keys=False))
     return path
@@ -168,7 +179,7 @@ def start_webhooks(stack: Stack, data_dir: Path, repository: str, env: dict[str,
     try:
         for hook in store.hooks(owner, name):
             store.delete_hook(owner, name, hook["id"])
-        store.create_hook(owner, name, url, secret=secret, events=("pull_request",))
+        store.create_hook(owner, name, url, secret=secret, events=("pull_request", "issue_comment"))
     finally:
         store.close()
     return url
@@ -184,7 +195,7 @@ def run_interactive(data_dir: Path, reset: bool, ui_port: int, profile: str = "e
         print(f"Local GitHub:  {urls['github']}/repos/{seeded.repository}/pulls")
         print(f"Registry:      http://{urls['registry']}/v2/_catalog")
         print(f"Dashboards:    {urls['pages']}/")
-        print(f"Webhooks:      {urls['webhooks']} (pull_request events from the local GitHub)")
+        print(f"Webhooks:      {urls['webhooks']} (pull_request and issue_comment events from the local GitHub)")
         print(f"Logs:          {data_dir / 'logs'}")
         for line in try_lines(urls["dagster"], urls["pages"], data_dir, seeded, try_file):
             print(line)
@@ -262,7 +273,7 @@ def left_running_message(data_dir: Path) -> str:
 
 
 def teardown(data_dir: Path) -> list[str]:
-    """Remove this demo's preview containers (running or not) and release their ports; their names."""
+    """Remove this demo's preview and ring containers (running or not) and release their ports; their names."""
     from aither_assets.environments.ports import PortAllocator
 
     environments = demo_environments(data_dir)
@@ -271,6 +282,8 @@ def teardown(data_dir: Path) -> list[str]:
     config = data_dir / "aither.yaml"
     if config.is_file():
         operator = load_operator_config(config)
+        # the ring environments (<app>-<ring>) outlive PRs: a stopped demo removes them here too
+        names += [f"{operator.app}-{ring}" for ring in remove_rings(operator.rings.ladder, operator.app)]
         ports_db = operator.storage.root / "ports.sqlite3"
         if ports_db.is_file():
             ports = PortAllocator(ports_db, *operator.preview.port_range)
@@ -295,14 +308,24 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
             expected = {p.number for p in seeded.prs if p.should_run}
             instance = dg.DagsterInstance.get()
             summary: dict = {"prs": []}
+            scenario: dict = {}
             try:
                 deadline = time.monotonic() + timeout
                 _wait_for_runs(instance, [pr for pr in client.open_pulls() if pr.number in expected], deadline, stack)
                 second = push_second_iteration(data_dir, seeded)
                 _wait_for_runs(instance, [client.pull(second)], deadline, stack)
+                scenario = run_scenario(data_dir, seeded, instance, deadline)
             finally:
                 pulls = client.open_pulls()
                 summary = summarize(instance, pulls, config.rings.entry_ring)
+                summary["promotion_scenario"] = scenario
+                summary["promotions"] = promotion_summary(instance, config.rings.ladder)
+                summary["rings"] = live_rings(instance, config.rings.ladder, config.app)
+                try:
+                    summary["trace"] = lineage(instance, config.rings.ladder, "ring-0")
+                except ValueError as exc:
+                    summary["trace"] = {"error": str(exc)}
+                summary["rings_removed"] = remove_rings(config.rings.ladder, config.app)
                 verify_images_in_registry(summary, config)
                 summary["github"] = github_feedback_facts(client, pulls)
                 summary["webhook_deliveries"] = webhook_deliveries(env["webhooks"])
@@ -316,7 +339,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
     if profile == "production":  # after the stack stopped: no container of this deployment, no database server
         summary["teardown"].update(stopped_after(data_dir))
         json_path.write_text(json.dumps(summary, indent=2))
-    problems = verdict(summary, seeded)
+    problems = verdict(summary, seeded) + promotion_problems(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "

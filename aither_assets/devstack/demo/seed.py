@@ -84,6 +84,8 @@ def seed(store: LocalGitHub, sample_dir: Path | None = None) -> Seeded:
                 expect_failure=True)
     open_branch("bad-workflows", "dev", _variant("bad-workflows"), "CI: split the deploy workflow (miswired)",
                 expect_failure=True)
+    # Passes its pipeline, fails its verification once promoted to a ring (the promotion scenario).
+    open_branch("ring-flag", "dev", _variant("ring-flag"), "Landing page behind a flag the rings switch on")
     open_branch("hostile", "dev", {"app/VERSION": "1.3.0\n"}, HOSTILE_TITLE, branch=HOSTILE_BRANCH)
     open_branch("wip", "dev", {"app/VERSION": "2.0.0-wip\n"}, "WIP: new storage backend", draft=True,
                 should_run=False)

@@ -135,9 +135,11 @@ class IssuesMixin(StoreBase):
         if not isinstance(body, str) or not body:
             raise ValidationFailed("IssueComment", "body", "missing_field")
         now = self.db.now_iso()
-        comment_id = self.db.insert("comments", {"issue_id": issue["id"], "user_id": author["id"], "body": body,
-                                                 "created_at": now, "updated_at": now})
-        self.touch_issue(issue["id"])
+        with self.db.tx():
+            comment_id = self.db.insert("comments", {"issue_id": issue["id"], "user_id": author["id"], "body": body,
+                                                     "created_at": now, "updated_at": now})
+            self.touch_issue(issue["id"])
+            self.queue_comment_event(repo, comment_id, "created", author)  # type: ignore[attr-defined]
         return self.comment_row(repo, comment_id)
 
     def comment_row(self, repo: Row, comment_id: int) -> Row:
@@ -152,7 +154,10 @@ class IssuesMixin(StoreBase):
         comment = self.comment_row(repo, comment_id)
         if not isinstance(body, str) or not body:
             raise ValidationFailed("IssueComment", "body", "missing_field")
-        self.db.update("comments", comment["id"], {"body": body, "updated_at": self.db.now_iso()})
+        with self.db.tx():
+            self.db.update("comments", comment["id"], {"body": body, "updated_at": self.db.now_iso()})
+            self.queue_comment_event(repo, comment["id"], "edited", self.user_by_id(comment["user_id"]),  # type: ignore[attr-defined]
+                                     changes={"body": {"from": comment["body"]}})
         return self.comment_row(repo, comment_id)
 
     def delete_comment(self, owner: str, name: str, comment_id: int) -> None:
@@ -160,6 +165,15 @@ class IssuesMixin(StoreBase):
         comment = self.comment_row(repo, comment_id)
         with self.db.tx() as c:
             c.execute("DELETE FROM comments WHERE id=?", (comment["id"],))
+
+    def list_repo_comments(self, owner: str, name: str, since: str | None = None,
+                           direction: str = "asc") -> list[Row]:
+        """Every issue and PR comment of the repository, by last update (``GET .../issues/comments``)."""
+        repo = self.repo_row(owner, name)
+        order = "DESC" if direction == "desc" else "ASC"
+        return self.db.all("SELECT c.*, i.number AS issue_number FROM comments c JOIN issues i ON i.id = c.issue_id "
+                           f"WHERE i.repo_id=? AND c.updated_at >= ? ORDER BY c.updated_at {order}, c.id {order}",
+                           repo["id"], since or "")
 
     def list_comments(self, owner: str, name: str, number: int, since: str | None = None) -> list[Row]:
         repo = self.repo_row(owner, name)

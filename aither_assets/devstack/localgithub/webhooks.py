@@ -357,6 +357,25 @@ class WebhooksMixin(StoreBase):
             for hook in hooks:
                 self._insert_delivery(hook["id"], repo["id"], "pull_request", action, text)
 
+    def queue_comment_event(self, repo: Row, comment_id: int, action: str, actor: Row,
+                            changes: dict | None = None) -> None:
+        """Queue an `issue_comment` event (created / edited), inside the comment's transaction."""
+        hooks = self.subscribed_hooks(repo, "issue_comment")
+        if not hooks:
+            return
+        view = self.hook_view()
+        comment = self.comment_row(repo, comment_id)  # type: ignore[attr-defined]  # IssuesMixin
+        issue = self.issue_row(repo, comment["issue_number"])  # type: ignore[attr-defined]
+        payload: dict[str, Any] = {"action": action}
+        if changes is not None:
+            payload["changes"] = changes
+        payload.update(issue=view.issue(repo, issue), comment=view.comment(repo, comment),
+                       repository=view.repo(repo), sender=view.user(actor))
+        text = _dumps(payload)
+        with self.db.tx():
+            for hook in hooks:
+                self._insert_delivery(hook["id"], repo["id"], "issue_comment", action, text)
+
     def _queue_ping(self, repo: Row, hook: Row, actor: Row) -> None:
         view = self.hook_view()
         payload = {"zen": random.choice(ZEN), "hook_id": hook["id"], "hook": view.hook(repo, hook),

@@ -120,7 +120,9 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert facts[str(broken["number"])]["statuses"]["aither/unit-tests"] == "failure"
     pages = tmp_path / "demo" / "store" / "pages"
     assert (pages / "index.html").exists()
-    assert "No promotion yet" in (pages / "rings" / "ring-0.html").read_text()
+    ring0 = (pages / "rings" / "ring-0.html").read_text()  # published by the promotions, after the pipelines
+    assert "Running now" in ring0 and f"#{good['number']}" in ring0 and "maintainer" in ring0 and "refused" in ring0
+    assert "No promotion yet" in (pages / "rings" / "production.html").read_text()
     for pr in ran:
         assert (pages / f"pr-{pr['number']}" / "index.html").exists()
     # A run whose stages all pass reports in its own last steps; a failed one gets a report run.
@@ -133,6 +135,28 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert hostile["triggered_by"] == "sensor"  # opened before the hook existed: found by the sensor's first tick
     assert hostile["assets"]["pr_context"]["metadata"]["title"] == HOSTILE_TITLE
     assert not Path("/tmp/aither-pwned").exists()
+
+    # Promotion (issue 14): PR #1 dev -> staging -> ring-0 through PR comments, on the product's path.
+    summary = json.loads(summary_file.read_text())
+    attempts = summary["promotions"]
+    first = [a for a in attempts if a["pr"] == good["number"]]
+    assert [(a["ring"], a["outcome"]) for a in first] == [
+        ("dev", "promoted"), ("staging", "promoted"), ("ring-0", "refused"), ("ring-0", "promoted")]
+    refused = first[2]
+    assert [g["gate"] for g in refused["unmet_gates"]] == ["approvals"]
+    assert "alice ignored: the PR's author cannot approve" in refused["unmet_gates"][0]["reason"]
+    assert refused["requester"] == "alice" and first[3]["approvals"] == ["maintainer"]
+    assert len({a["digest"] for a in first}) == 1 and first[0]["digest"] == image["metadata"]["digest"]
+    flag = next(a for a in attempts if a["outcome"] == "verification_failed")
+    assert flag["ring"] == "dev" and flag["failed_check"].startswith("smoke /: ") and "500" in flag["failed_check"]
+    assert flag["restored_digest"] == first[0]["digest"]
+    assert summary["rings"]["dev"]["running_digest"] == summary["rings"]["dev"]["recorded_digest"] == first[0]["digest"]
+    assert summary["rings"]["ring-0"]["running_pr"] == good["number"]
+    trace = summary["trace"]
+    assert trace["pr"] == good["number"] and trace["build"]["pipeline_run"] == good["run_id"]
+    assert trace["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
+    assert summary["promotion_scenario"]["ignored_comment"]["replies"]
+    assert summary["rings_removed"] == ["dev", "staging", "ring-0"]
 
     # Nothing left running: no process of ours still holds the data folder.
     leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)

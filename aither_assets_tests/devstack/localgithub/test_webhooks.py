@@ -472,3 +472,17 @@ def test_python_api_validates_and_cli_creates_hooks(gh: LocalGitHub, data_dir: P
     assert (delivery["event"], delivery["status"]) == ("ping", "pending")  # a running server would deliver it
     gh.delete_hook("alice", "app", printed["id"])
     assert gh.hooks("alice", "app") == []
+
+
+def test_comments_on_a_pr_deliver_issue_comment_events(gh: LocalGitHub, receiver: Receiver, deliverer) -> None:
+    gh.create_hook("alice", "app", receiver.url, secret=SECRET, events=["issue_comment"])
+    number = open_feature_pr(gh)
+    comment = gh.create_comment("alice", "app", number, "/approve ring-0 <b>", user="bob")
+    gh.edit_comment("alice", "app", comment["id"], "/approve ring-1")
+    gh.wait_for_deliveries()
+    assert receiver.events() == [("ping", None), ("issue_comment", "created"), ("issue_comment", "edited")]
+    created, edited = (r.payload for r in receiver.received[1:])
+    assert created["comment"]["body"] == "/approve ring-0 <b>" and created["comment"]["user"]["login"] == "bob"
+    assert created["issue"]["number"] == number and "pull_request" in created["issue"]
+    assert created["sender"]["login"] == "bob" and created["repository"]["full_name"] == "alice/app"
+    assert edited["changes"] == {"body": {"from": "/approve ring-0 <b>"}} and edited["comment"]["id"] == comment["id"]

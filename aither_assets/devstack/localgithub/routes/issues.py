@@ -86,6 +86,15 @@ def list_comments(ctx: Context, owner: str, repo: str, number: int) -> Response:
     return paginate(ctx.request, comments, lambda comment: ctx.view.comment(row, comment))
 
 
+def list_repo_comments(ctx: Context, owner: str, repo: str) -> Response:
+    row = ctx.repo(owner, repo)
+    direction = ctx.request.arg("direction") or "asc"
+    if direction not in ("asc", "desc"):
+        raise ValidationFailed("IssueComment", "direction", "invalid")
+    comments = ctx.store.list_repo_comments(owner, repo, since=ctx.request.arg("since"), direction=direction)
+    return paginate(ctx.request, comments, lambda comment: ctx.view.comment(row, comment))
+
+
 def create_comment(ctx: Context, owner: str, repo: str, number: int) -> Response:
     row, issue = _issue(ctx, owner, repo, number)
     body = ctx.body().get("body")
@@ -122,6 +131,7 @@ def delete_comment(ctx: Context, owner: str, repo: str, comment_id: int) -> Resp
 
 ROUTES = [
     ("POST", "/repos/{owner}/{repo}/issues", create_issue),
+    ("GET", "/repos/{owner}/{repo}/issues/comments", list_repo_comments),
     ("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id:int}", get_comment),
     ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id:int}", edit_comment),
     ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id:int}", delete_comment),

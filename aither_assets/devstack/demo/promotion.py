@@ -1,0 +1,186 @@
+"""The demo's promotion scenario: PR comments by the seeded people, on the product's own path
+(local GitHub -> issue_comment webhook -> receiver -> GraphQL -> queued promotion run).
+
+PR #1 goes dev -> staging -> ring-0 (ring-0 needs one approval: the seeded maintainer's); a request
+for ring-0 with only the author's own approval is refused with its unmet gates; the ``ring-flag``
+PR passes its pipeline but fails its verification in dev, which goes back to PR #1's digest; a
+``/approve`` by someone without write permission gets a reply.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from aither_assets.devstack.demo.seed import AUTHOR, MAINTAINER, OUTSIDER, Seeded
+from aither_assets.devstack.localgithub.store import LocalGitHub
+from aither_assets.promotion.names import COMMAND_COMMENT_TAG
+from aither_assets.promotion.requests import REPLY_MARKER
+
+# Short soaks so the demo shows the gate without waiting an hour.
+DEMO_POLICIES = {
+    "dev": {"approvals": 0},
+    "staging": {"approvals": 0, "soak_seconds": 1},
+    "ring-0": {"approvals": 1, "soak_seconds": 2},
+    "ring-1": {"approvals": 1, "soak_seconds": 5},
+    "ring-2": {"approvals": 1, "soak_seconds": 5},
+    "production": {"approvals": 2, "soak_seconds": 5},
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request of the scenario and what it should come to."""
+
+    name: str
+    pr_name: str
+    ring: str
+    requester: str
+    reason: str
+    expect: str  # SUCCESS | FAILURE
+    approvals_before: tuple[str, ...] = ()
+
+
+STEPS = (
+    Step("PR #1 to dev", "items-pagination", "dev", MAINTAINER, "first build of the pagination change", "SUCCESS"),
+    Step("PR #1 to staging", "items-pagination", "staging", MAINTAINER, "dev looks fine", "SUCCESS"),
+    Step("PR #1 to ring-0, approved by its own author only", "items-pagination", "ring-0", AUTHOR,
+         "canary, please", "FAILURE", approvals_before=(AUTHOR,)),
+    Step("PR #1 to ring-0, approved by the maintainer", "items-pagination", "ring-0", AUTHOR,
+         "canary with a second pair of eyes", "SUCCESS", approvals_before=(MAINTAINER,)),
+    Step("ring-flag PR to dev (fails its verification in the ring)", "ring-flag", "dev", MAINTAINER,
+         "try the new landing page", "FAILURE"),
+)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def ring_policies(start: int = 19100) -> dict:
+    """The demo's policies, each ring on a port of the first block of free ones from ``start``."""
+    count = len(DEMO_POLICIES)
+    base = next(b for b in range(start, start + 2000, 10) if all(_free(b + i) for i in range(count)))
+    return {ring: {**policy, "port": base + i} for i, (ring, policy) in enumerate(DEMO_POLICIES.items())}
+
+
+def _wait_for_run(instance: dg.DagsterInstance, comment_id: int, deadline: float) -> dg.DagsterRun:
+    while True:
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={COMMAND_COMMENT_TAG: str(comment_id)}), limit=1)
+        if runs and runs[0].is_finished:
+            return runs[0]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no finished promotion run for comment {comment_id}")
+        time.sleep(0.5)
+
+
+def run_scenario(data_dir: Path, seeded: Seeded, instance: dg.DagsterInstance, deadline: float) -> dict:
+    owner, name = seeded.repository.split("/")
+    numbers = {p.name: p.number for p in seeded.prs}
+    store = LocalGitHub(data_dir / "github")
+    steps = []
+    try:
+        first = numbers["items-pagination"]
+        ignored = store.create_comment(owner, name, first, "/approve ring-0", user=OUTSIDER)["id"]
+        for step in STEPS:
+            number = numbers[step.pr_name]
+            time.sleep(2.1)  # past the soak of the ring below, and whole GitHub seconds after the last build
+            for approver in step.approvals_before:
+                store.create_comment(owner, name, number, f"/approve {step.ring}", user=approver)
+            time.sleep(1.05)
+            comment = store.create_comment(owner, name, number, f"/promote {step.ring} {step.reason}",
+                                           user=step.requester)["id"]
+            run = _wait_for_run(instance, comment, deadline)
+            steps.append({"step": step.name, "pr": number, "ring": step.ring, "requester": step.requester,
+                          "comment_id": comment, "run_id": run.run_id, "run_status": run.status.value,
+                          "expected": step.expect})
+        marker = REPLY_MARKER.format(id=ignored)
+        replies = [c["body"] for c in store.list_comments(owner, name, first) if c["body"].startswith(marker)]
+    finally:
+        store.close()
+    return {"steps": steps, "ignored_comment": {"by": OUTSIDER, "replies": replies}}
+
+
+def promotion_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> list[dict]:
+    """Every promotion attempt, oldest first: PR, ring, digest, outcome, unmet gates, requester, approvals."""
+    from aither_assets.defs.release import evidence as records
+
+    attempts = []
+    for ring in ladder:
+        for attempt in records.promotions(instance, ring):
+            attempts.append({
+                "pr": int(attempt["pr"]), "ring": ring, "digest": attempt.get("digest"),
+                "outcome": attempt.get("outcome"), "unmet_gates": attempt.get("unmet_gates") or [],
+                "requester": attempt.get("requester"), "reason": attempt.get("reason"),
+                "approvals": [a.get("login") for a in attempt.get("approvals") or []],
+                "failed_check": attempt.get("failed_check"), "restored_digest": attempt.get("restored_digest"),
+                "run_id": attempt.get("run_id"), "at": attempt["at"]})
+    return sorted(attempts, key=lambda a: a["at"])
+
+
+def live_rings(instance: dg.DagsterInstance, ladder: tuple[str, ...], app: str) -> dict:
+    """Per ring: the ring_state record and what its container really runs (read from Docker)."""
+    from aither_assets.defs.release import evidence as records
+    from aither_assets.environments.ring_env import RingEnvironments
+
+    envs = RingEnvironments(app=app)
+    out = {}
+    for ring in ladder:
+        record = records.live(instance, ring)
+        running = envs.current(ring)
+        out[ring] = {"recorded_digest": record.digest if record else None, "recorded_pr": record.pr if record else None,
+                     "running_digest": running.digest if running else None,
+                     "running_pr": running.pr if running else None}
+    return out
+
+
+def remove_rings(ladder: tuple[str, ...], app: str) -> list[str]:
+    from aither_assets.environments.ring_env import RingEnvironments
+
+    envs = RingEnvironments(app=app)
+    return [ring for ring in ladder if envs.remove_ring(ring)]
+
+
+def promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
+    """How the promotion scenario differs from what it should show."""
+    problems = []
+    promotion = summary.get("promotion_scenario") or {}
+    for step in promotion.get("steps", []):
+        if step["run_status"] != step["expected"]:
+            problems.append(f"promotion '{step['step']}': run {step['run_status']}, expected {step['expected']}")
+    if len(promotion.get("steps", [])) != len(STEPS):
+        problems.append(f"promotion scenario ran {len(promotion.get('steps', []))} of {len(STEPS)} steps")
+    attempts = summary.get("promotions", [])
+    first = next(p.number for p in seeded.prs if p.name == "items-pagination")
+    flag = next(p.number for p in seeded.prs if p.name == "ring-flag")
+    promoted = [a["ring"] for a in attempts if a["pr"] == first and a["outcome"] == "promoted"]
+    if promoted != ["dev", "staging", "ring-0"]:
+        problems.append(f"PR #{first} was promoted to {promoted}, expected dev, staging, ring-0")
+    refused = [a for a in attempts if a["pr"] == first and a["outcome"] == "refused" and a["ring"] == "ring-0"]
+    reasons = " ".join(g["reason"] for a in refused for g in a["unmet_gates"])
+    if not refused or "ignored: the PR's author" not in reasons or "0 of 1 approval" not in reasons:
+        problems.append(f"no ring-0 refusal for a missing approval and the author's self-approval: {refused}")
+    failed = [a for a in attempts if a["pr"] == flag and a["outcome"] == "verification_failed"]
+    dev = summary.get("rings", {}).get("dev", {})
+    first_digest = next((a["digest"] for a in attempts if a["pr"] == first and a["ring"] == "dev"
+                         and a["outcome"] == "promoted"), None)
+    if not failed or "smoke /" not in (failed[0].get("failed_check") or ""):
+        problems.append(f"the ring-flag PR's verification failure in dev is not recorded: {failed}")
+    if not first_digest or dev.get("running_digest") != first_digest or dev.get("recorded_digest") != first_digest:
+        problems.append(f"dev should be back on PR #{first}'s digest {first_digest}: {dev}")
+    trace = summary.get("trace") or {}
+    if trace.get("pr") != first or [p["ring"] for p in trace.get("promotions", [])
+                                     if p["outcome"] == "promoted"] != ["dev", "staging", "ring-0"]:
+        problems.append(f"the trace of ring-0 does not lead back to PR #{first} through dev and staging")
+    if not promotion.get("ignored_comment", {}).get("replies"):
+        problems.append("the outsider's /approve got no reply")
+    return problems

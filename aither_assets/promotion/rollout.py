@@ -1,0 +1,64 @@
+"""Deploy a digest to a ring, verify it there, and put the ring back when verification fails.
+
+Verification is the deploy's health wait plus the smoke checks against the ring's own URL. Only a
+verified digest stays; otherwise the container that ran before is started again from its recorded
+digest (nothing is rebuilt or pulled by tag), and the result says which check failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aither_assets.config.pipeline import SmokeCheck
+from aither_assets.environments.docker_env import PreviewError
+from aither_assets.environments.ring_env import RingDeployment, RingEnvironments
+from aither_assets.smoke.checks import SmokeReport, run_smoke
+
+
+@dataclass(frozen=True)
+class Rollout:
+    ring: str
+    verified: bool
+    deployment: RingDeployment | None  # what runs in the ring now (the new digest, or the one put back)
+    previous: RingDeployment | None  # what ran before
+    verification: SmokeReport | None = None
+    failure: str | None = None  # the failed check, when not verified
+    restored: bool = False  # the previous digest runs again
+    restore_error: str | None = None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else text
+
+
+def roll_out(envs: RingEnvironments, ring: str, image_ref: str, *, port: int, container_port: int, pr: int,
+             sha: str, checks: Sequence[SmokeCheck], health_path: str, health_timeout: float = 60,
+             smoke_deadline: float = 30, env: Mapping[str, str] | None = None) -> Rollout:
+    previous = envs.current(ring)
+    failure: str | None = None
+    report: SmokeReport | None = None
+    deployment: RingDeployment | None = None
+    try:
+        deployment = envs.deploy_ring(ring, image_ref, port=port, container_port=container_port, pr=pr, sha=sha,
+                                      health_path=health_path, health_timeout=health_timeout, env=env)
+    except PreviewError as exc:
+        failure = f"health {health_path}: {_first_line(str(exc))}"
+    if deployment is not None:
+        if not checks:
+            return Rollout(ring, True, deployment, previous)
+        report = run_smoke(deployment.url, list(checks), deadline_seconds=smoke_deadline)
+        if report.passed:
+            return Rollout(ring, True, deployment, previous, report)
+        failure = "; ".join(f"smoke {r.path}: {r.reason}" for r in report.results if not r.passed)[:600]
+    # not verified: the ring goes back to what it ran before (or to nothing, if it ran nothing)
+    if previous is None:
+        envs.remove_ring(ring)
+        return Rollout(ring, False, None, None, report, failure)
+    try:
+        back = envs.deploy_ring(ring, previous.image_ref, port=port, container_port=previous.container_port,
+                                pr=previous.pr, sha=previous.sha, health_path=previous.health_path,
+                                health_timeout=health_timeout, env=env)
+    except (PreviewError, ValueError) as exc:
+        return Rollout(ring, False, None, previous, report, failure, restore_error=_first_line(str(exc)))
+    return Rollout(ring, False, back, previous, report, failure, restored=True)

@@ -1,0 +1,57 @@
+"""``aither release`` against a real instance and the local GitHub (promotion runs in-process, no Docker)."""
+
+import json
+
+from click.testing import CliRunner
+
+from aither_assets.cli import main
+from aither_assets_tests.defs.release.test_ring_assets import DIGEST_A, failure_message, stack  # noqa: F401
+
+
+def run(stack, *args, token=None):  # noqa: F811 - the fixture's value
+    env = {"AITHER_CONFIG": str(stack.config_file), "DAGSTER_HOME": str(stack.home), "AITHER_TEST_TOKEN":
+           stack.github.token, "AITHER_USER_TOKEN": token}
+    return CliRunner().invoke(main, ["release", *args], env=env, catch_exceptions=False)
+
+
+def test_approve_posts_as_the_person_naming_the_digest_and_the_gate_counts_it(stack):  # noqa: F811
+    number = stack.open_pr("cli", base="main")  # enters at ring-0 (one approval needed)
+    stack.build(number, DIGEST_A)
+    maintainer = stack.github.store.create_user("maintainer")
+    result = run(stack, "approve", str(number), "--ring", "ring-0", token=maintainer)
+    assert result.exit_code == 0, result.output
+    comments = stack.github.client().comments(number)
+    assert [(c.author, c.body) for c in comments] == [("maintainer", f"/approve ring-0 {DIGEST_A}")]
+    refused = stack.promote(number, "ring-0", reason="cli test")
+    assert "approvals" not in failure_message(refused)  # the gates pass (the deploy then fails: this test has no such image)
+
+
+def test_promote_posts_the_request_as_the_person_and_errors_are_one_line(stack):  # noqa: F811
+    number = stack.open_pr("req")
+    alice = stack.github.store.create_user("alice")
+    result = run(stack, "promote", str(number), "--to", "dev", "--reason", "try it", token=alice)
+    assert result.exit_code == 0 and "requested:" in result.output
+    [comment] = stack.github.client().comments(number)
+    assert (comment.author, comment.body) == ("alice", "/promote dev try it")
+    no_token = run(stack, "promote", str(number), "--to", "dev", "--reason", "x")
+    assert no_token.exit_code == 1 and "AITHER_USER_TOKEN is not set" in no_token.output
+    assert len(no_token.output.strip().splitlines()) == 1
+    bad_ring = run(stack, "promote", str(number), "--to", "moon", "--reason", "x", token=alice)
+    assert "unknown ring 'moon'" in bad_ring.output and len(bad_ring.output.strip().splitlines()) == 1
+
+
+def test_status_and_trace_read_the_instance(stack):  # noqa: F811
+    number = stack.open_pr("st", base="main")
+    stack.build(number, DIGEST_A)
+    status = run(stack, "status", "--json")
+    assert status.exit_code == 0, status.output
+    rings = json.loads(status.output)["rings"]
+    assert [r["ring"] for r in rings] == ["dev", "staging", "ring-0"] and all(r["live"] is None for r in rings)
+    stack.promote(number, "ring-0", reason="refused")
+    trace = run(stack, "trace", DIGEST_A, "--json")
+    assert trace.exit_code == 0, trace.output
+    lineage = json.loads(trace.output)
+    assert lineage["pr"] == number and lineage["promotions"][0]["outcome"] == "refused"
+    assert lineage["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
+    missing = run(stack, "trace", "dev")
+    assert missing.exit_code == 1 and "nothing is live in dev" in missing.output
