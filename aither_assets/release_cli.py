@@ -89,8 +89,8 @@ def release(ctx: click.Context, config_path: Path) -> None:
 
 def ring_status(context: Context, client, me: str) -> list[dict]:
     """Each ring: what is live, and the next candidate (what is live in the ring below) with its gates."""
-    from aither_assets.defs.release import evidence as records
     from aither_assets.promotion.gates import evaluate
+    from aither_assets.runs import rings as records
 
     rings = context.config.rings
     bot = client.authenticated_login() if os.environ.get(USER_TOKEN_ENV) is None else ""
@@ -198,7 +198,7 @@ def promote(context: Context, pr: int, ring: str, reason: str, wait: bool, timeo
 def approve(context: Context, pr: int, ring: str) -> None:
     """Approve PR's current build for RING: posts `/approve RING <digest>` on the PR as you (the digest
     named, so the approval is for exactly the build you looked at)."""
-    from aither_assets.defs.release import evidence as records
+    from aither_assets.runs import rings as records
 
     ring = context.ring(ring)
     found, _, _ = records.candidate(context.instance, str(pr))
@@ -213,7 +213,7 @@ def approve(context: Context, pr: int, ring: str) -> None:
 
 def lineage(instance, rings: tuple[str, ...], target: str) -> dict:
     """digest -> PR, head, pipeline run and its checks, and every promotion ring by ring (ValueError: none)."""
-    from aither_assets.defs.release import evidence as records
+    from aither_assets.runs import rings as records
 
     digest = target
     if target in rings:

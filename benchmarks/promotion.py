@@ -43,7 +43,7 @@ def log(message: str) -> None:
 
 
 def one_round(data_dir: Path, instance: dg.DagsterInstance, repository: str, number: int, timeout: float) -> dict:
-    from aither_assets.defs.release import evidence as records
+    from aither_assets.runs import rings as records
 
     owner, name = repository.split("/")
     store = LocalGitHub(data_dir / "github")

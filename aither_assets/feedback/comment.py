@@ -309,7 +309,7 @@ def _smoke_section(entry: Mapping[str, Any], by_key: dict[str, StageOutcome]) ->
 
 def _promotion_section(entry: Mapping[str, Any]) -> list[str]:
     """Where this PR's build is live and what is pending, ring by ring (entry["promotion"], from the
-    instance's ring records: defs/release/evidence.py promotion_ladder). No promotion data: no section."""
+    instance's ring records: runs/rings.py promotion_ladder). No promotion data: no section."""
     rows = entry.get("promotion")
     if not isinstance(rows, list) or not rows:
         return []

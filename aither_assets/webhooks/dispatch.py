@@ -80,9 +80,9 @@ class RunDispatcher:
 
     def comment(self, delivery: Delivery) -> str:
         """A PR comment: read again from GitHub (never trusted from the payload), then decided as the
-        comment sensor decides it (defs/release/commands.py)."""
-        from aither_assets.defs.release.commands import handle_comment
+        comment sensor decides it (runs/comments.py)."""
         from aither_assets.promotion.requests import Permissions
+        from aither_assets.runs.comments import handle_comment
 
         if self.launch_promotion is None:
             return "ignored: no promotion launcher configured"

@@ -12,7 +12,7 @@ from typing import Mapping
 # decides over it changed: draft state, labels, base branch). Closing is the sensor's (teardown).
 RUN_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled", "edited"})
 
-# issue_comment actions that may carry a command (/promote, /approve: defs/release/commands.py)
+# issue_comment actions that may carry a command (/promote, /approve: runs/comments.py)
 COMMENT_ACTIONS = frozenset({"created", "edited"})
 
 _GUID = re.compile(r"^[A-Za-z0-9-]{1,64}$")

@@ -32,7 +32,7 @@ def build_receiver(config_path: Path, host: str, port: int, dagster_url: str, lo
         client = client_from_config(config, os.environ)
     except ValueError as exc:
         raise ServiceError(f"{config_path}: {exc}") from None
-    from aither_assets.defs.release.commands import graphql_promotion_launcher
+    from aither_assets.runs.comments import graphql_promotion_launcher
 
     dispatcher = RunDispatcher(config, client, dg.DagsterInstance.get(), graphql_launcher(dagster_url, location),
                                graphql_promotion_launcher(dagster_url, location))

@@ -159,7 +159,7 @@ def test_broken_test_variant_fails_exactly_one_handler_test(config, tmp_path):
     assert failures["0100-0199"][0].endswith("test_wrong_method_is_405_with_allow_header")
 
 
-@pytest.mark.parametrize("variant", ["docs-only", "bad-workflows"])
+@pytest.mark.parametrize("variant", ["docs-only", "bad-workflows", "ring-flag"])
 def test_other_variants_keep_the_tests_green(variant, tmp_path):
     root = overlay(variant, tmp_path)
     result, counts = run_pytest(root, ["tests"], tmp_path / "all.xml")
@@ -169,7 +169,7 @@ def test_other_variants_keep_the_tests_green(variant, tmp_path):
 
 def test_variants_are_small_and_documented():
     variants = sorted(p.name for p in VARIANTS.iterdir() if p.is_dir())
-    assert variants == ["bad-workflows", "broken-test", "docs-only"]
+    assert variants == ["bad-workflows", "broken-test", "docs-only", "ring-flag"]
     for name in variants:
         assert (VARIANTS / name / "VARIANT.md").is_file()
     changed = [

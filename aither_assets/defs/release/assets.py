@@ -20,7 +20,6 @@ from aither_assets.dashboard.model import Links
 from aither_assets.dashboard.paths import ring_path
 from aither_assets.dashboard.publish import publish_local
 from aither_assets.dashboard.render import render_ring_page
-from aither_assets.defs.release import evidence as records
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
 from aither_assets.feedback import FeedbackLinks
@@ -38,6 +37,7 @@ from aither_assets.promotion.names import (
 from aither_assets.promotion.requests import verify_requester
 from aither_assets.promotion.rollout import roll_out
 from aither_assets.reporting.summary import entry_for_run, pipeline_runs
+from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
 
 GROUP = "release"

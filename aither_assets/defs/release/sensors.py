@@ -1,6 +1,6 @@
 """One job per ring (tagged with the ring, so dagster.yaml runs one promotion per ring at a time) and
 the comment sensor: ``/promote`` and ``/approve`` in PR comments, polled as the webhook receiver's
-safety net (defs/release/commands.py decides)."""
+safety net (runs/comments.py decides)."""
 
 import json
 import os
@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from aither_assets.defs.release.assets import _ladder
-from aither_assets.defs.release.commands import Launch, handle_comment, promotion_job_name
 from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.github.client import GitHubError
 from aither_assets.promotion.names import PROMOTION_MODE_TAG, RING_TAG, ring_asset_name
 from aither_assets.promotion.requests import Permissions
+from aither_assets.runs.comments import Launch, handle_comment, promotion_job_name
 from aither_assets.runs.partitions import pr_partitions
 
 CLAIMANT = "comment sensor"

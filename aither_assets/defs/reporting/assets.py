@@ -7,12 +7,12 @@ from aither_assets.dashboard.paths import pr_path, ring_path
 from aither_assets.dashboard.publish import publish_gh_pages, publish_local
 from aither_assets.dashboard.render import render_index, render_pr_page, render_ring_page
 from aither_assets.defs.prs.jobs import pr_pipeline_job
-from aither_assets.defs.release.evidence import promotion_ladder, ring_page_entries
 from aither_assets.defs.reporting.feedback import publish_entry_feedback
 from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWriter
 from aither_assets.links import Links
 from aither_assets.reporting.summary import history, pipeline_runs, read_run
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.rings import promotion_ladder, ring_page_entries
 from aither_assets.runs.tags import REPORTED_RUN_TAG
 
 DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log

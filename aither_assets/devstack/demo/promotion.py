@@ -112,7 +112,7 @@ def run_scenario(data_dir: Path, seeded: Seeded, instance: dg.DagsterInstance, d
 
 def promotion_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> list[dict]:
     """Every promotion attempt, oldest first: PR, ring, digest, outcome, unmet gates, requester, approvals."""
-    from aither_assets.defs.release import evidence as records
+    from aither_assets.runs import rings as records
 
     attempts = []
     for ring in ladder:
@@ -129,8 +129,8 @@ def promotion_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> 
 
 def live_rings(instance: dg.DagsterInstance, ladder: tuple[str, ...], app: str) -> dict:
     """Per ring: the ring_state record and what its container really runs (read from Docker)."""
-    from aither_assets.defs.release import evidence as records
     from aither_assets.environments.ring_env import RingEnvironments
+    from aither_assets.runs import rings as records
 
     envs = RingEnvironments(app=app)
     out = {}

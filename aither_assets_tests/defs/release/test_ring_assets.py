@@ -15,12 +15,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from aither_assets.defs.release import evidence as records
 from aither_assets.defs.release.assets import build_ring_asset
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
 from aither_assets.images.registry import RegistryClient
 from aither_assets.promotion.names import COMMAND_COMMENT_TAG, ring_asset_names
+from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
 from aither_assets_tests.conftest import OWNER, REPO
 from aither_assets_tests.environments.docker_support import SAMPLE, remove_app_containers

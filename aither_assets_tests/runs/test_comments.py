@@ -3,9 +3,9 @@
 import dagster as dg
 import pytest
 
-from aither_assets.defs.release.commands import handle_comment
 from aither_assets.promotion.names import COMMAND_COMMENT_TAG, REQUESTER_TAG, RING_TAG
 from aither_assets.promotion.requests import REPLY_MARKER, Permissions
+from aither_assets.runs.comments import handle_comment
 from aither_assets_tests.conftest import OWNER, REPO
 
 
