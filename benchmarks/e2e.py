@@ -51,12 +51,12 @@ from aither_assets.devstack.demo.stack import (
     stop_on_sigterm,
 )
 from aither_assets.devstack.localgithub.store import LocalGitHub
+from aither_assets.devstack.runnerimage import ensure_runner_image
 from aither_assets.reporting.summary import report_record, reported_in_run, run_outcome, triggered_by
 from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
 from aither_assets.runs.tags import HEAD_SHA_TAG, PR_TAG
 from aither_assets.runtime.procstat import is_dead, stat_fields
-from aither_assets.sandbox.image import ensure_runner_image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

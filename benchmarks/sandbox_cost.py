@@ -33,8 +33,8 @@ from common import loadavg, stats  # noqa: E402
 
 from aither_assets.config.operator import SandboxConfig  # noqa: E402
 from aither_assets.config.pipeline import load_pipeline_config  # noqa: E402
+from aither_assets.devstack.runnerimage import ensure_runner_image  # noqa: E402
 from aither_assets.runtime.prcommand import run_argv  # noqa: E402
-from aither_assets.sandbox.image import ensure_runner_image  # noqa: E402
 from aither_assets.sandbox.model import RESULTS_DIR, WORKDIR, SandboxRequest  # noqa: E402
 from aither_assets.sandbox.runner import Sandbox  # noqa: E402
 from aither_assets.suites.plan import plan_suites  # noqa: E402

@@ -88,7 +88,7 @@ class ImagesConfig(_Strict):
     build_timeout_seconds: float = Field(default=900, gt=0)
 
 
-#: The runner image the sample app and the demo use (aither_assets/sandbox/image.py builds it).
+#: The runner image the sample app and the demo use (aither_assets/devstack/runnerimage.py builds it).
 DEFAULT_RUNNER_IMAGE = "aither/sandbox-runner:3.11-bookworm"
 
 

@@ -11,14 +11,13 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from aither_assets.config import OperatorConfig, load_operator_config
-from aither_assets.config.operator import CONFIG_ENV_VAR, DEFAULT_RUNNER_IMAGE
+from aither_assets.config.operator import CONFIG_ENV_VAR
 from aither_assets.config.pipeline import PipelineConfig, load_pipeline_config
 from aither_assets.environments.docker_env import PreviewEnvironments
 from aither_assets.environments.ports import PortAllocator, ports_for
 from aither_assets.github.client import GitHubClient, client_from_config
 from aither_assets.github.writer import SerialWriter
 from aither_assets.prs.context import PRContext
-from aither_assets.sandbox.image import ensure_runner_image_present
 from aither_assets.sandbox.runner import Sandbox
 from aither_assets.sandbox.sweep import sweep as sweep_sandboxes
 from aither_assets.workspace import RepoCache, checkout
@@ -108,7 +107,8 @@ class SandboxResource(dg.ConfigurableResource):
     """Where PR-controlled commands run: one container each (aither_assets/sandbox), limits from the operator config.
 
     At a run's start it removes sandbox containers that runs which are over left behind (a worker
-    that died cannot remove its own), and builds the default runner image if it is missing.
+    that died cannot remove its own). Runner images come by reference: the operator provides them
+    (the dev stack builds its own, devstack/runnerimage.py), and a missing one fails its suite by name.
     """
 
     config: AitherConfig
@@ -119,8 +119,6 @@ class SandboxResource(dg.ConfigurableResource):
         operator = self.config.operator
         if context.instance is not None:
             sweep_sandboxes(run_active=lambda run_id: run_active(context.instance, run_id))
-        if operator.sandbox.default_runner_image == DEFAULT_RUNNER_IMAGE:
-            ensure_runner_image_present()
         secrets = operator.secret_values(os.environ)
         with Sandbox(operator.sandbox, context.run_id or "adhoc", secrets=secrets) as sandbox:
             self._sandbox = sandbox

@@ -20,7 +20,10 @@ from pathlib import Path
 from aither_assets.sandbox.launcher import BEGIN, END
 from aither_assets.sandbox.model import SandboxRequest
 
+#: The unprivileged user every sandboxed command runs as (``nobody`` in the base image).
 SANDBOX_UID = 65534
+#: Where the runner image keeps the launcher (sandbox/launcher.py), the container's first process.
+LAUNCHER_PATH = "/opt/aither/launch.py"
 MASK = "***"
 
 

@@ -37,7 +37,6 @@ import requests.exceptions
 from aither_assets.config.operator import SandboxConfig
 from aither_assets.runtime import cancellation
 from aither_assets.sandbox import protocol
-from aither_assets.sandbox.image import LAUNCHER_PATH, SANDBOX_UID
 from aither_assets.sandbox.model import (
     WORKDIR,
     Limits,
@@ -141,7 +140,8 @@ class Sandbox:
                 api.start(cid)
             except docker.errors.ImageNotFound:
                 return self._failed(request, started, f"runner image {request.image!r} is not on the Docker engine "
-                                    "(the default one is built by: python -m aither_assets.sandbox.image)")
+                                    "(the operator provides it; the dev stack's is built by: "
+                                    "python -m aither_assets.devstack.runnerimage)")
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
                 return self._failed(request, started, f"the sandbox could not start: {_api_error(exc)}")
             self._send(sock, protocol.header(request), tree)
@@ -164,10 +164,11 @@ class Sandbox:
             ensure_isolated_network(api)
         limits = self.limits
         tmpfs = {
-            WORKDIR: f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
+            WORKDIR: f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,"
+                     f"uid={protocol.SANDBOX_UID},gid={protocol.SANDBOX_UID},mode=0700",
             "/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777",
             RUN_DIR: f"rw,noexec,nosuid,nodev,size={2 * request.max_output_bytes // (1 << 20) + 1}m,"
-                     f"uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
+                     f"uid={protocol.SANDBOX_UID},gid={protocol.SANDBOX_UID},mode=0700",
         }
         host_config = api.create_host_config(
             network_mode=ISOLATED_NETWORK if network == "isolated" else "none",
@@ -186,8 +187,8 @@ class Sandbox:
         label = _SAFE.sub("-", request.label.lower())[:40].strip("-") or "cmd"
         container = api.create_container(
             image=request.image,
-            command=["python3", LAUNCHER_PATH],
-            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            command=["python3", protocol.LAUNCHER_PATH],
+            user=f"{protocol.SANDBOX_UID}:{protocol.SANDBOX_UID}",
             working_dir=WORKDIR,
             environment=[],  # the image's PATH/LANG only; the command's env is in the header
             stdin_open=True,  # the SDK sets StdinOnce with it: stdin closes when we hang up

@@ -15,7 +15,7 @@ LIMITS = {"memory_mb": 192, "cpus": 1.0, "pids": 48, "disk_mb": 24, "tmp_mb": 16
 
 @pytest.fixture(scope="session")
 def runner_image(docker_engine) -> str:
-    from aither_assets.sandbox.image import ensure_runner_image
+    from aither_assets.devstack.runnerimage import ensure_runner_image
 
     return ensure_runner_image()
 

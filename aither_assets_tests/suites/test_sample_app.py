@@ -26,7 +26,7 @@ SAMPLE_TESTS = 120
 
 @pytest.fixture(scope="module")
 def sandbox(docker_engine):
-    from aither_assets.sandbox.image import ensure_runner_image
+    from aither_assets.devstack.runnerimage import ensure_runner_image
 
     ensure_runner_image()
     with Sandbox(SandboxConfig(), "test-sample-app") as box:  # the operator defaults

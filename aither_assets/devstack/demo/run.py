@@ -36,10 +36,10 @@ from aither_assets.devstack.demo.stack import (
     free_port,
 )
 from aither_assets.devstack.localgithub.store import LocalGitHub
+from aither_assets.devstack.runnerimage import ensure_runner_image
 from aither_assets.github.client import client_from_config
 from aither_assets.release_cli import lineage
 from aither_assets.runs.pipeline import PIPELINE_JOB_NAME
-from aither_assets.sandbox.image import ensure_runner_image
 from aither_assets.webhooks.receiver import PATH as WEBHOOK_PATH
 
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -132,7 +132,7 @@ def start_production_dagster(stack: Stack, data_dir: Path, config_path: Path, en
     webserver and the daemon as separate processes. Returns DAGSTER_HOME."""
     from aither_assets.devstack import production
     from aither_assets.devstack.codeimage import ensure_code_image
-    from aither_assets.sandbox.image import ensure_runner_image_present
+    from aither_assets.devstack.runnerimage import ensure_runner_image_present
 
     image = ensure_code_image().tag
     # Built here, on the host: the code image has no apt or dpkg to build it from a run.

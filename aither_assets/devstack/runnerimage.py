@@ -1,4 +1,7 @@
-"""The default runner image for sandboxed PR commands, built locally from Debian packages.
+"""The dev stack's runner image for sandboxed PR commands, built locally from Debian packages.
+
+The product takes runner images by reference (the operator lists them, ``sandbox.runner_images``);
+the demo, the tests and the benchmarks build this one.
 
 ``FROM`` the local Python base image (``aither_assets.devstack.baseimage``: Debian bookworm packages,
 no registry), plus pytest and its dependencies unpacked from their ``.deb`` files, the ruff
@@ -24,6 +27,7 @@ from aither_assets.config.operator import DEFAULT_RUNNER_IMAGE
 from aither_assets.devstack import baseimage as base
 from aither_assets.runtime.gitcmd import file_lock
 from aither_assets.sandbox import launcher
+from aither_assets.sandbox.protocol import LAUNCHER_PATH, SANDBOX_UID
 from aither_assets.validation.tools import tool_path
 
 #: Debian packages added to the base image: pytest (Depends resolved by hand, first alternatives
@@ -40,9 +44,6 @@ PACKAGES: tuple[str, ...] = (
     "python3-pkg-resources",
     "python3-exceptiongroup",
 )
-LAUNCHER_PATH = "/opt/aither/launch.py"
-#: The unprivileged user every sandboxed command runs as (``nobody`` in the base image).
-SANDBOX_UID = 65534
 #: Bump when the recipe changes in a way the inputs above do not show.
 RECIPE_VERSION = 1
 HASH_LABEL = "io.aither.sandbox.recipe"
