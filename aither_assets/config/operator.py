@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from aither_assets.config.errors import ConfigError, ConfigIssue
 from aither_assets.config.fields import matching
+from aither_assets.config.freeze import FreezeConfig
 from aither_assets.config.loading import load_yaml_file, validate_model
 from aither_assets.config.validation import OperatorValidationConfig
 
@@ -169,6 +170,10 @@ class RingPolicy(_Strict):
     # Where the post-deploy verification checks come from: the repo's smoke checks at the PR head, or none
     # (health check only).
     verification: Literal["repo_smoke", "health_only"] = "repo_smoke"
+    # Opt-in: a sensor promotes the newest eligible build once every gate passes (requester: the policy).
+    auto_promote: bool = False
+    reverify_seconds: float = Field(
+        default=0, ge=0, description="re-run the verification of what is live every this many seconds; 0: never")
 
 
 # Defaults for the default ladder: the low rings take anything that passed its pipeline, canary and
@@ -192,6 +197,7 @@ class RingsConfig(_Strict):
         default_factory=dict, description="per ring; a ring not named gets DEFAULT_POLICIES or RingPolicy()")
     port_base: int = Field(default=19100, ge=1024, le=65000)
     host: str = "127.0.0.1"
+    freeze: FreezeConfig = FreezeConfig()
 
     @model_validator(mode="after")
     def _entry_rings_on_ladder(self) -> "RingsConfig":
@@ -203,6 +209,9 @@ class RingsConfig(_Strict):
         stray = [name for name in self.policies if name not in self.ladder]
         if stray:
             raise ValueError(f"policies name rings {stray} that are not on the ladder {list(self.ladder)}")
+        stray = [name for name in self.freeze.rings if name not in self.ladder]
+        if stray:
+            raise ValueError(f"freeze names rings {stray} that are not on the ladder {list(self.ladder)}")
         ports = [self.port(name) for name in self.ladder]
         if len(set(ports)) != len(ports):
             raise ValueError(f"two rings share a port: {dict(zip(self.ladder, ports, strict=True))}")

@@ -10,16 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aither_assets.config.operator import RingPolicy
+from aither_assets.release_policy.permissions import permission_at_least
 
 UNAUTHENTICATED = "Dagster UI (unauthenticated)"
 
-# GitHub's repository roles, weakest first ("maintain" and "triage" come as role_name).
-PERMISSION_ORDER = ("none", "read", "triage", "write", "maintain", "admin")
-
-
-def permission_at_least(have: str, need: str) -> bool:
-    rank = {name: i for i, name in enumerate(PERMISSION_ORDER)}
-    return rank.get(have, 0) >= rank[need]
 
 
 @dataclass(frozen=True)

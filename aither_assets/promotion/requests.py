@@ -14,7 +14,8 @@ from datetime import datetime
 from aither_assets.github.client import GitHubClient, GitHubError
 from aither_assets.github.models import Comment
 from aither_assets.promotion.commands import Command, parse_comment
-from aither_assets.promotion.gates import UNAUTHENTICATED, Approval, permission_at_least
+from aither_assets.promotion.gates import UNAUTHENTICATED, Approval
+from aither_assets.release_policy.permissions import permission_at_least
 
 REPLY_MARKER = "<!-- aither:reply-to:{id} -->"
 

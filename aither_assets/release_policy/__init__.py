@@ -10,7 +10,7 @@ comments, permissions read from GitHub) and call these; each answer says why.
 - rollback.py: what a ring serves, the last good digest to roll back to, who may roll back
 - autorollback.py: a failed verification -> roll back to the last good digest and hold the build
 - reverify.py: when a live ring's build is due for its periodic re-verification
-- freeze_config.py / freeze.py: freeze windows per ring (recurring, dated, explicit time zone), break-glass
+- freeze.py: is a ring frozen now (windows in config/freeze.py: recurring, dated, explicit time zone), break-glass
 - policy_gates.py: held and frozen as gates beside issue 14's, so a refusal lists them all
 - soak.py: soak time left for a candidate in the ring below
 - auto.py: which build automatic promotion picks, and why not the others

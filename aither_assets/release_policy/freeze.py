@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from aither_assets.config.freeze import DAYS, DatedFreeze, FreezeConfig, RecurringFreeze
 from aither_assets.release_policy.events import as_utc
-from aither_assets.release_policy.freeze_config import DAYS, DatedFreeze, FreezeConfig, RecurringFreeze
 from aither_assets.release_policy.permissions import refusal
 
 BREAK_GLASS_PERMISSION = "admin"

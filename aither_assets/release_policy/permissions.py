@@ -1,6 +1,6 @@
 """GitHub repository roles, compared. Identity and role always come from GitHub, never from the caller.
 
-The same order as aither_assets/promotion/gates.py (issue 14); when both are on main, keep one.
+The one comparison of roles: promotion gates, holds, rollbacks and break-glass all use it.
 """
 
 from __future__ import annotations

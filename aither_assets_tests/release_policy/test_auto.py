@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from aither_assets.config.freeze import FreezeConfig
 from aither_assets.release_policy.auto import AUTO_REQUESTER, Build, LiveBuild, choose_auto_promotion
 from aither_assets.release_policy.freeze import freeze_at
-from aither_assets.release_policy.freeze_config import FreezeConfig
 from aither_assets.release_policy.holds import hold_book
 from aither_assets_tests.release_policy.records import at, digest, hold, rollback
 

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aither_assets.config.freeze import FreezeConfig
 from aither_assets.release_policy.freeze import check_freeze, freeze_at, wall_to_instant
-from aither_assets.release_policy.freeze_config import FreezeConfig
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timezone
 
+from aither_assets.config.freeze import FreezeConfig
 from aither_assets.release_policy.freeze import check_freeze
-from aither_assets.release_policy.freeze_config import FreezeConfig
 from aither_assets.release_policy.holds import hold_book
 from aither_assets.release_policy.policy_gates import policy_gates
 from aither_assets_tests.release_policy.records import digest, hold, rollback

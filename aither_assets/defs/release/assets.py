@@ -37,6 +37,7 @@ from aither_assets.promotion.names import (
 from aither_assets.promotion.requests import verify_requester
 from aither_assets.promotion.rollout import roll_out
 from aither_assets.reporting.summary import entry_for_run, pipeline_runs
+from aither_assets.runs import ring_record
 from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
 
@@ -200,11 +201,10 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
                                f"PR #{number} {candidate.digest[:19]} live and verified")
         since = time.time()
         previous = result.previous
-        context.log_event(dg.AssetObservation(asset_key=RING_STATE_ASSET, partition=ring, metadata={
-            "digest": candidate.digest, "pr": number, "head_sha": pull.head_sha, "since": since,
-            "requester": requester.login, "reason": reason, "image_ref": image_ref, "title": pull.title[:200],
-            "url": dg.MetadataValue.url(deployment.url), "previous_digest": previous.digest if previous else "",
-        }))
+        context.log_event(ring_record.deploy_observation(
+            ring, "promotion", pr=number, digest=candidate.digest, head_sha=pull.head_sha, since=since,
+            requester=requester.login, reason=reason, image_ref=image_ref, title=pull.title, url=deployment.url,
+            replaced_pr=previous.pr if previous else None, replaced_digest=previous.digest if previous else None))
         result = dg.MaterializeResult(metadata={
             **facts, "outcome": "promoted", "since": since, "url": dg.MetadataValue.url(deployment.url),
             "container": deployment.name, "registry_tags": dg.MetadataValue.json(tags),

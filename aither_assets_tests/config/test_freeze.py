@@ -5,8 +5,8 @@ import textwrap
 import pytest
 
 from aither_assets.config.errors import ConfigError
+from aither_assets.config.freeze import FreezeConfig
 from aither_assets.config.loading import parse_yaml_text, validate_model
-from aither_assets.release_policy.freeze_config import FreezeConfig
 
 
 def load(text: str) -> FreezeConfig:
