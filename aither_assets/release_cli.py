@@ -1,7 +1,9 @@
-"""``aither release``: status, promote, approve, trace.
+"""``aither release``: status, promote, approve, rollback, hold, unhold, trace.
 
-``promote`` and ``approve`` act as the person running them: they post the PR comment (``/promote``,
-``/approve``) with the person's own GitHub token ($AITHER_USER_TOKEN), never the control plane's.
+``promote``, ``approve``, ``rollback``, ``hold`` and ``unhold`` act as the person running them: they post
+the PR comment (``/promote``, ``/approve``, ``/rollback``, ``/hold``, ``/unhold``) with the person's own
+GitHub token ($AITHER_USER_TOKEN), never the control plane's. ``rollback`` posts on the PR it goes back
+to (``--to``), else on the PR live in the ring (the one being rolled back from).
 The comment is the request: the webhook receiver (or the comment sensor) checks its author's
 permission with GitHub and submits the run through the webserver's GraphQL API, and the run checks
 the comment again. So a request from the CLI, from GitHub's web page or from a phone is one path,
@@ -127,8 +129,9 @@ def status(context: Context, as_json: bool) -> None:
         rings = ring_status(context, client, me)
     except Exception as exc:  # noqa: BLE001 - one line, whatever failed
         raise _fail(exc) from None
+    held = hold_status(context)
     if as_json:
-        click.echo(json.dumps({"rings": rings}, indent=2))
+        click.echo(json.dumps({"rings": rings, "holds": held}, indent=2))
         return
     for entry in rings:
         live = entry["live"]
@@ -144,51 +147,169 @@ def status(context: Context, as_json: bool) -> None:
                        + (": every gate met" if not gates else f": {len(gates)} unmet gate(s)"))
             for gate in gates:
                 click.echo(f"{'':<13}- {gate['gate']}: {gate['reason']}")
+    click.echo(f"holds: {len(held)}" if held else "holds: none")
+    for hold in held:
+        click.echo(f"  {hold['text']}")
 
 
-def _wait_for_run(context: Context, comment_id: int, timeout: float) -> dict:
+def hold_status(context: Context) -> list[dict]:
+    """The holds in force, oldest first (release_policy's hold book over the instance's record)."""
+    from aither_assets.runs import ring_record
+
+    book = ring_record.hold_book_of(context.instance, context.config.rings.ladder)
+    return [{"pr": h.pr, "digest": h.digest, "since": h.since.isoformat(timespec="seconds"), "by": h.by,
+             "reason": h.reason, "ring": h.ring, "source": h.source, "text": h.describe()} for h in book.active]
+
+
+def _wait_for_run(context: Context, comment_id: int, timeout: float, pr: int | None = None) -> dict:
+    """The run the comment started, once finished; or the control plane's reply when it started none."""
     import dagster as dg
 
     from aither_assets.promotion.names import COMMAND_COMMENT_TAG
 
     deadline = time.monotonic() + timeout
+    checked = 0.0
     while time.monotonic() < deadline:
         records = context.instance.get_run_records(
             filters=dg.RunsFilter(tags={COMMAND_COMMENT_TAG: str(comment_id)}), limit=1)
         if records and records[0].dagster_run.is_finished:
             run = records[0].dagster_run
             return {"run_id": run.run_id, "status": run.status.value}
+        if pr is not None and not records and time.monotonic() - checked > 2:
+            checked = time.monotonic()
+            reply = _reply_to(context, pr, comment_id)
+            if reply is not None:
+                raise click.ClickException(f"no run started: {reply}")
         time.sleep(0.2)
-    raise click.ClickException(f"no finished promotion run for comment {comment_id} after {timeout:.0f} s "
+    raise click.ClickException(f"no finished run for comment {comment_id} after {timeout:.0f} s "
                                "(is the webhook receiver or the comment sensor running?)")
+
+
+def _reply_to(context: Context, pr: int, comment_id: int) -> str | None:
+    """The control plane's reply to a comment (its first line after the marker), if there is one yet."""
+    from aither_assets.promotion.requests import REPLY_MARKER
+
+    marker = REPLY_MARKER.format(id=int(comment_id))
+    for comment in context.reader().comments(pr):
+        if comment.body.startswith(marker):
+            return " ".join(comment.body[len(marker):].split())
+    return None
+
+
+def _command_line(context: Context, line: str) -> str:
+    """``line`` if it parses as the command it should be, else a one-line error about the reason."""
+    from aither_assets.promotion.commands import MAX_REASON, parse_line
+
+    parsed = parse_line(line, context.config.rings.ladder)
+    if parsed is None or isinstance(parsed, str):
+        raise click.ClickException(f"--reason: printable text of at most {MAX_REASON} characters, on one line"
+                                   + (f" ({parsed})" if isinstance(parsed, str) else ""))
+    return line
+
+
+def _post(context: Context, pr: int, line: str):
+    try:
+        return context.person().create_comment(pr, line)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(exc) from None
+
+
+def _follow(context: Context, pr: int, comment, wait: bool, timeout: float) -> None:
+    click.echo(f"requested: {comment.html_url or comment.id}")
+    if wait:
+        outcome = _wait_for_run(context, comment.id, timeout, pr)
+        click.echo(f"run {outcome['run_id']}: {outcome['status']}")
+        if outcome["status"] != "SUCCESS":
+            sys.exit(1)
 
 
 @release.command()
 @click.argument("pr", type=click.IntRange(min=1))
 @click.option("--to", "ring", required=True, help="The ring to promote to.")
 @click.option("--reason", required=True, help="Why (recorded with the promotion).")
+@click.option("--break-glass", "break_glass", is_flag=True,
+              help="Promote into a frozen ring (repository admins only; recorded as break-glass).")
 @click.option("--wait", "wait", is_flag=True, help="Wait for the run and exit 1 unless it succeeded.")
 @click.option("--timeout", default=600.0, show_default=True)
 @click.pass_obj
-def promote(context: Context, pr: int, ring: str, reason: str, wait: bool, timeout: float) -> None:
-    """Ask for PR's build to go to RING: posts `/promote RING REASON` on the PR as you."""
-    from aither_assets.promotion.commands import MAX_REASON, parse_line
+def promote(context: Context, pr: int, ring: str, reason: str, break_glass: bool, wait: bool,
+            timeout: float) -> None:
+    """Ask for PR's build to go to RING: posts `/promote RING [--break-glass] REASON` on the PR as you."""
+    from aither_assets.promotion.commands import BREAK_GLASS_FLAG
 
     ring = context.ring(ring)
     reason = " ".join(reason.split())
-    line = f"/promote {ring} {reason}".strip()
-    if len(reason) > MAX_REASON or isinstance(parse_line(line, context.config.rings.ladder), str):
-        raise click.ClickException(f"--reason: printable text of at most {MAX_REASON} characters, on one line")
-    try:
-        comment = context.person().create_comment(pr, line)
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(exc) from None
+    line = _command_line(context, " ".join(
+        part for part in ("/promote", ring, BREAK_GLASS_FLAG if break_glass else "", reason) if part))
+    _follow(context, pr, _post(context, pr, line), wait, timeout)
+
+
+@release.command()
+@click.argument("ring")
+@click.option("--to", "to_pr", type=click.IntRange(min=1), default=None,
+              help="The PR whose build to go back to (default: the last good build of RING).")
+@click.option("--reason", required=True, help="Why (recorded with the rollback).")
+@click.option("--wait", "wait", is_flag=True, help="Wait for the run and exit 1 unless it succeeded.")
+@click.option("--timeout", default=600.0, show_default=True)
+@click.pass_obj
+def rollback(context: Context, ring: str, to_pr: int | None, reason: str, wait: bool, timeout: float) -> None:
+    """Put RING back on its last good build (or PR's, with --to): posts `/rollback RING [#PR] REASON` as you, on
+    that PR, or on the PR live in RING. No rebuild; the build it replaces is held."""
+    from aither_assets.runs import rings as records
+
+    ring = context.ring(ring)
+    reason = " ".join(reason.split())
+    line = _command_line(context, f"/rollback {ring} " + (f"#{to_pr} " if to_pr else "") + reason)
+    on = to_pr
+    if on is None:
+        live = records.live(context.instance, ring)
+        if live is None:
+            raise click.ClickException(f"nothing is live in {ring}: nothing to roll back")
+        on = live.pr
+    _follow(context, on, _post(context, on, line), wait, timeout)
+
+
+def _hold_command(context: Context, verb: str, pr: int, reason: str, wait: bool, timeout: float) -> None:
+    line = _command_line(context, f"/{verb} " + " ".join(reason.split()))
+    comment = _post(context, pr, line)
     click.echo(f"requested: {comment.html_url or comment.id}")
-    if wait:
-        outcome = _wait_for_run(context, comment.id, timeout)
-        click.echo(f"run {outcome['run_id']}: {outcome['status']}")
-        if outcome["status"] != "SUCCESS":
-            sys.exit(1)
+    if not wait:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = _reply_to(context, pr, comment.id)
+        if reply is not None:
+            click.echo(reply)
+            if "recorded:" not in reply:
+                sys.exit(1)
+            return
+        time.sleep(0.5)
+    raise click.ClickException(f"no answer to comment {comment.id} after {timeout:.0f} s "
+                               "(is the webhook receiver or the comment sensor running?)")
+
+
+@release.command()
+@click.argument("pr", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why (recorded with the hold).")
+@click.option("--wait", "wait", is_flag=True, help="Wait for the answer and exit 1 unless it was recorded.")
+@click.option("--timeout", default=120.0, show_default=True)
+@click.pass_obj
+def hold(context: Context, pr: int, reason: str, wait: bool, timeout: float) -> None:
+    """Hold every build of PR: it is promoted to no ring until unheld. Posts `/hold REASON` on the PR as you."""
+    _hold_command(context, "hold", pr, reason, wait, timeout)
+
+
+@release.command()
+@click.argument("pr", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why (recorded with the release of the hold).")
+@click.option("--wait", "wait", is_flag=True, help="Wait for the answer and exit 1 unless it was recorded.")
+@click.option("--timeout", default=120.0, show_default=True)
+@click.pass_obj
+def unhold(context: Context, pr: int, reason: str, wait: bool, timeout: float) -> None:
+    """Release PR's holds (a writer's). Posts `/unhold REASON` on the PR as you."""
+    _hold_command(context, "unhold", pr, reason, wait, timeout)
 
 
 @release.command()

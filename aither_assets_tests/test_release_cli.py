@@ -55,3 +55,31 @@ def test_status_and_trace_read_the_instance(stack):  # noqa: F811
     assert lineage["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
     missing = run(stack, "trace", "dev")
     assert missing.exit_code == 1 and "nothing is live in dev" in missing.output
+
+
+def test_rollback_hold_and_unhold_post_as_the_person_and_status_lists_holds(stack):  # noqa: F811
+    from aither_assets.runs import ring_record
+
+    number = stack.open_pr("rb")
+    maintainer = stack.github.store.create_user("maintainer")
+    nothing = run(stack, "rollback", "dev", "--reason", "broken", token=maintainer)
+    assert nothing.exit_code == 1 and "nothing is live in dev: nothing to roll back" in nothing.output
+    to = run(stack, "rollback", "dev", "--to", str(number), "--reason", "back  to\tthis one", token=maintainer)
+    assert to.exit_code == 0, to.output
+    held = run(stack, "hold", str(number), "--reason", "flaky", token=maintainer)
+    unheld = run(stack, "unhold", str(number), "--reason", "fixed", token=maintainer)
+    assert held.exit_code == 0 and unheld.exit_code == 0
+    bodies = [(c.author, c.body) for c in stack.github.client().comments(number)]
+    assert bodies == [("maintainer", f"/rollback dev #{number} back to this one"), ("maintainer", "/hold flaky"),
+                      ("maintainer", "/unhold fixed")]
+    glass = run(stack, "promote", str(number), "--to", "dev", "--break-glass", "--reason", "outage", token=maintainer)
+    assert glass.exit_code == 0 and stack.github.client().comments(number)[-1].body == "/promote dev --break-glass outage"
+    empty = run(stack, "hold", str(number), "--reason", " ", token=maintainer)
+    assert empty.exit_code == 1 and "/hold needs a reason" in empty.output
+    # status lists the holds in force (recorded by the comment handler; here directly)
+    stack.instance.report_runless_asset_event(ring_record.hold_observation(number, None, "hold", "maintainer", "flaky"))
+    status = run(stack, "status", "--json")
+    [hold] = json.loads(status.output)["holds"]
+    assert (hold["pr"], hold["by"], hold["reason"], hold["digest"]) == (number, "maintainer", "flaky", None)
+    text = run(stack, "status")
+    assert f"holds: 1\n  PR #{number} (every build) held since" in text.output and "by maintainer: flaky" in text.output

@@ -326,6 +326,10 @@ def _promotion_section(entry: Mapping[str, Any]) -> list[str]:
             if gate:
                 last_text += f": {text(gate, MESSAGE_CHARS)}"
         lines.append(f"| {text(row.get('ring'), 40)} | {state} | {last_text} |")
+    holds = entry.get("promotion_holds")
+    if isinstance(holds, list) and holds:
+        lines += ["", *[f"- **Held**: {text(hold, MESSAGE_CHARS)}" for hold in holds[:5]]]
+        lines.append("  (release with `aither release unhold N --reason ...` or `/unhold <reason>` by a writer)")
     return lines
 
 

@@ -1,4 +1,9 @@
-"""Commands in PR comments: ``/approve <ring> [sha256:<digest>]`` and ``/promote <ring> [reason]``.
+"""Commands in PR comments:
+
+- ``/approve <ring> [sha256:<digest>]``
+- ``/promote <ring> [--break-glass] [reason]`` (break-glass: into a frozen ring, repository admins only)
+- ``/rollback <ring> [#PR] <reason>``: put ``ring`` back on its last good digest, or on PR's build
+- ``/hold <reason>`` and ``/unhold <reason>``: hold (release) every build of the PR the comment is on
 
 The comment text is hostile. The grammar is strict: a command is a whole line of its own, starting
 at the line's first character, lowercase; ring names must be on the operator's ladder; a digest
@@ -7,7 +12,7 @@ Lines inside fenced code blocks, quotes (``>``) and indented code are not comman
 quoting or documenting a command does not issue it). At most one command per comment: a second
 one is reported, not run, so one comment never means two actions.
 
-Issue 16 adds ``/rollback``, ``/hold`` and ``/release`` to VERBS.
+Rollback, hold and unhold need a reason (they are recorded with it); promote keeps its optional one.
 """
 
 from __future__ import annotations
@@ -16,22 +21,31 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-VERBS = ("approve", "promote")
+VERBS = ("approve", "promote", "rollback", "hold", "unhold")
+BREAK_GLASS_FLAG = "--break-glass"
 MAX_REASON = 200
 MAX_BODY = 65536  # GitHub's own limit on a comment body
 
 _COMMAND = re.compile(r"^/(?P<verb>[a-z]+)(?P<rest>(?:[ \t].*)?)$")
 _RING = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{12,64}$")
+_PR = re.compile(r"^#([1-9][0-9]{0,8})$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # approve | promote
-    ring: str
+    verb: str  # approve | promote | rollback | hold | unhold
+    ring: str | None  # None for hold and unhold (they are about the PR's build, in every ring)
     digest: str | None = None  # approve: the digest named, if any
-    reason: str = ""  # promote: the rest of the line
+    reason: str = ""  # the rest of the line
+    break_glass: bool = False  # promote: --break-glass
+    to_pr: int | None = None  # rollback: the PR whose build to go back to (#N); None: the last good one
+
+    @property
+    def label(self) -> str:
+        """``/verb ring`` (only validated parts: safe to quote in a reply)."""
+        return f"/{self.verb} {self.ring}" if self.ring else f"/{self.verb}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,8 @@ def parse_line(line: str, ladder: tuple[str, ...]) -> Command | str | None:
     if verb not in VERBS:
         return None  # "/something" we do not handle: not ours to answer
     words = rest.split()
+    if verb in ("hold", "unhold"):
+        return _reasoned(verb, None, words)
     if not words:
         return f"/{verb} needs a ring: /{verb} <ring>, with <ring> one of {', '.join(ladder)}"
     ring = words[0]
@@ -84,10 +100,33 @@ def parse_line(line: str, ladder: tuple[str, ...]) -> Command | str | None:
         if len(words) > 2 or (len(words) == 2 and not _DIGEST.match(words[1])):
             return "/approve takes a ring and optionally the digest approved: /approve <ring> [sha256:<hex>]"
         return Command("approve", ring, digest=words[1] if len(words) == 2 else None)
-    reason = " ".join(words[1:])
+    if verb == "rollback":
+        to_pr = None
+        if len(words) > 1 and words[1].startswith("#"):
+            match = _PR.match(words[1])
+            if not match:
+                return "/rollback: name the PR to go back to as #<number>: /rollback <ring> [#PR] <reason>"
+            to_pr = int(match.group(1))
+        command = _reasoned(verb, ring, words[2 if to_pr else 1:])
+        return command if isinstance(command, str) else Command("rollback", ring, reason=command.reason, to_pr=to_pr)
+    break_glass = len(words) > 1 and words[1] == BREAK_GLASS_FLAG
+    reason = " ".join(words[2 if break_glass else 1:])
     if len(reason) > MAX_REASON or not _printable(reason):
         return f"/promote: the reason must be printable text of at most {MAX_REASON} characters"
-    return Command("promote", ring, reason=reason)
+    if break_glass and not reason:
+        return "/promote --break-glass needs a reason: /promote <ring> --break-glass <reason>"
+    return Command("promote", ring, reason=reason, break_glass=break_glass)
+
+
+def _reasoned(verb: str, ring: str | None, words: list[str]) -> Command | str:
+    """A command whose reason is required (rollback, hold, unhold)."""
+    reason = " ".join(words)
+    usage = f"/{verb} {'<ring> [#PR] ' if verb == 'rollback' else ''}<reason>"
+    if not reason:
+        return f"/{verb} needs a reason: {usage}"
+    if len(reason) > MAX_REASON or not _printable(reason):
+        return f"/{verb}: the reason must be printable text of at most {MAX_REASON} characters"
+    return Command(verb, ring, reason=reason)
 
 
 def parse_comment(body: str, ladder: tuple[str, ...]) -> Parsed:
@@ -103,5 +142,5 @@ def parse_comment(body: str, ladder: tuple[str, ...]) -> Parsed:
         elif command is None:
             command = parsed
         else:
-            problems.append(f"one command per comment: /{parsed.verb} {parsed.ring} was not run")
+            problems.append(f"one command per comment: {parsed.label} was not run")
     return Parsed(command, tuple(problems))

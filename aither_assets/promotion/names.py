@@ -27,4 +27,10 @@ def ring_asset_names(ladder: tuple[str, ...] | list[str]) -> dict[str, str]:
 RING_TAG = "aither/ring"  # one promotion per ring at a time (dagster.yaml), and the asset's own guard
 REQUESTER_TAG = "aither/requester"  # shown in the UI; proven by COMMAND_COMMENT_TAG inside the run
 COMMAND_COMMENT_TAG = "aither/command-comment"  # the /promote comment's id
-PROMOTION_MODE_TAG = "aither/promotion-mode"  # "manual" now; issue 16 adds "automatic" and "rollback"
+PROMOTION_MODE_TAG = "aither/promotion-mode"  # "manual", "rollback" (and "automatic": auto-promotion)
+# Runs the release policy starts itself (no person asked): the policy's name, and the requester recorded
+# is release_policy's AUTO_REQUESTER (auto-promotion) or AUTO_ROLLBACK_REQUESTER (auto-rollback).
+POLICY_TAG = "aither/policy"
+AUTO_PROMOTION = "auto-promotion"
+AUTO_ROLLBACK = "auto-rollback"
+POLICIES = (AUTO_PROMOTION, AUTO_ROLLBACK)

@@ -18,6 +18,7 @@ from aither_assets.promotion.gates import UNAUTHENTICATED, Approval
 from aither_assets.release_policy.permissions import permission_at_least
 
 REPLY_MARKER = "<!-- aither:reply-to:{id} -->"
+ACTED_ON = ("promote", "rollback", "hold", "unhold")  # /approve needs no action: the gates read approvals
 
 
 def epoch(stamp: str) -> float:
@@ -61,14 +62,19 @@ class Requester:
     reason: str
     comment_id: int | None = None
     note: str = ""  # why a claimed identity was not accepted
+    permission: str | None = None  # the login's role on the repository as GitHub reports it (None: nobody proven)
+    break_glass: bool = False  # the comment itself asked for break-glass (/promote <ring> --break-glass ...)
+    to_pr: int | None = None  # /rollback <ring> #PR: the PR the comment named
 
 
 def verify_requester(client: GitHubClient, comment_id: str | None, number: int, ring: str,
-                     ladder: tuple[str, ...], required: str = "write") -> Requester:
-    """The requester a run claims, proven by its ``/promote`` comment: same PR, this ring, a writer.
+                     ladder: tuple[str, ...], required: str = "write", verb: str = "promote") -> Requester:
+    """The requester a run claims, proven by its comment: a writer's ``/promote`` of this ring on the PR, or
+    a writer's ``/rollback`` of this ring (on any PR of the repository: the run checks its target itself;
+    when the comment names a PR, it must be this one).
 
     Anything else (no comment, another PR or ring, a reader, an edited comment that no longer asks)
-    is a promotion nobody authenticated: it may still go ahead, its gates apply as for the UI."""
+    is a request nobody authenticated: it may still go ahead, its gates apply as for the UI."""
     if not comment_id or not comment_id.isdigit():
         return Requester(UNAUTHENTICATED, "")
     try:
@@ -76,22 +82,28 @@ def verify_requester(client: GitHubClient, comment_id: str | None, number: int, 
     except GitHubError as exc:
         return Requester(UNAUTHENTICATED, "", note=f"comment {comment_id}: {exc.message or exc.status}")
     command = parse_comment(comment.body, ladder).command
-    if comment.issue_number != number or command is None or command.verb != "promote" or command.ring != ring:
-        return Requester(UNAUTHENTICATED, "", note=f"comment {comment_id} does not ask to promote #{number} to {ring}")
+    if command is None or command.verb != verb or command.ring != ring:
+        return Requester(UNAUTHENTICATED, "", note=f"comment {comment_id} does not ask to {verb} #{number} in {ring}")
+    if verb == "rollback" and command.to_pr not in (None, number):
+        return Requester(UNAUTHENTICATED, "", note=f"comment {comment_id} asks for a rollback to #{command.to_pr}")
+    if verb != "rollback" and comment.issue_number != number:
+        return Requester(UNAUTHENTICATED, "", note=f"comment {comment_id} does not ask to {verb} #{number} in {ring}")
     level = client.permission_level(comment.author)
     if not permission_at_least(level, required):
         return Requester(UNAUTHENTICATED, "", note=f"{comment.author} has {level} permission, not {required}")
-    return Requester(comment.author, command.reason, comment.id)
+    return Requester(comment.author, command.reason, comment.id, permission=level, break_glass=command.break_glass,
+                     to_pr=command.to_pr)
 
 
 @dataclass(frozen=True)
 class CommentDecision:
-    """What to do about one comment: nothing, reply (and why), or launch a promotion."""
+    """What to do about one comment: nothing, reply (and why), or act on it (launch a promotion or a
+    rollback, record a hold or an unhold)."""
 
     comment: Comment
     command: Command | None = None
     reply: str | None = None
-    launch: bool = False
+    launch: bool = False  # act on the command
 
 
 def decide_comment(comment: Comment, ladder: tuple[str, ...], permission: Permissions, bot: str,
@@ -110,9 +122,9 @@ def decide_comment(comment: Comment, ladder: tuple[str, ...], permission: Permis
     level = permission(comment.author)
     if not permission_at_least(level, required):
         return CommentDecision(comment, parsed.command,
-                               f"{who}: `/{parsed.command.verb} {parsed.command.ring}` ignored: it needs {required} "
+                               f"{who}: `{parsed.command.label}` ignored: it needs {required} "
                                f"permission on the repository, you have {level}.")
-    if parsed.command.verb == "promote":
+    if parsed.command.verb in ACTED_ON:
         return CommentDecision(comment, parsed.command, None, launch=True)
     return CommentDecision(comment, parsed.command)
 

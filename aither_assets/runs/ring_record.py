@@ -22,6 +22,7 @@ import dagster as dg
 
 from aither_assets.promotion.names import RING_STATE_ASSET, ring_asset_name
 from aither_assets.release_policy.events import EventKind, RingEvent
+from aither_assets.release_policy.holds import HoldBook, hold_book
 from aither_assets.reporting.summary import metadata_json
 
 IMAGE = dg.AssetKey("container_image")
@@ -75,7 +76,10 @@ def verification_events(instance: dg.DagsterInstance, ring: str) -> list[RingEve
         outcome, digest, pr = meta.get("outcome"), str(meta.get("digest") or ""), _int(record.partition_key)
         if outcome not in ("verification_failed", "reverified") or not digest or pr is None:
             continue
-        at, who, reason = _at(record.timestamp), str(meta.get("requester") or ""), str(meta.get("failed_check") or "")
+        # ``at`` (when the check ran) is written by verification_observation: the record's own timestamp is
+        # when the run flushed it, which may be after the rollback that followed it
+        at = _at(meta.get("at") or record.timestamp)
+        who, reason = str(meta.get("requester") or ""), str(meta.get("failed_check") or "")
         if outcome == "reverified":
             out.append(RingEvent(EventKind.REVERIFIED, pr, digest, at, who, "", ring, verified=True))
             continue
@@ -107,6 +111,31 @@ def ring_events(instance: dg.DagsterInstance, ladder: Iterable[str]) -> list[Rin
     for ring in ladder:
         events += deploy_events(instance, ring) + verification_events(instance, ring)
     return sorted(events, key=lambda event: event.at)
+
+
+VERIFICATION_PHASES = ("deploy", "reverify", "rollback")
+
+
+def verification_observation(ring_asset: str, pr: int, digest: str, *, passed: bool, phase: str, at: float,
+                             requester: str, failed_check: str = "", reason: str = "",
+                             extra: dict[str, Any] | None = None) -> dg.AssetObservation:
+    """A verification outcome of PR ``pr``'s ``digest`` in a ring, on the ring asset's PR partition.
+
+    ``phase`` deploy: the post-deploy verification (the build went live unverified, then failed); reverify: a
+    periodic re-verification of what is live; rollback: the target of a rollback failed its verification and
+    the ring was put back (it never served it as a verified build, so no deploy is implied). A pass is
+    recorded only for reverify (a deploy that passes is its ring_state record)."""
+    if phase not in VERIFICATION_PHASES:
+        raise ValueError(f"verification phase must be one of {VERIFICATION_PHASES}, not {phase!r}")
+    outcome = "reverified" if passed else "verification_failed"
+    return dg.AssetObservation(asset_key=dg.AssetKey(ring_asset), partition=str(pr), metadata={
+        **(extra or {}), "outcome": outcome, "phase": phase, "digest": digest, "at": at, "requester": requester,
+        "failed_check": failed_check, "reason": reason})
+
+
+def hold_book_of(instance: dg.DagsterInstance, ladder: Iterable[str]) -> HoldBook:
+    """The holds in force now (release_policy.holds.hold_book over the whole record)."""
+    return hold_book(ring_events(instance, ladder))
 
 
 def hold_observation(pr: int, digest: str | None, action: str, requester: str, reason: str,

@@ -47,6 +47,9 @@ class LiveRecord:
     run_id: str
     image_ref: str = ""
     title: str = ""
+    kind: str = "promotion"  # or rollback (by a person, or automatic after a failed verification)
+    replaced_pr: int | None = None  # a rollback: the PR whose build it replaced (and held)
+    break_glass: bool = False
 
     @classmethod
     def from_metadata(cls, ring: str, metadata: dict[str, Any], at: float, run_id: str) -> "LiveRecord | None":
@@ -54,7 +57,10 @@ class LiveRecord:
             return cls(ring=ring, digest=str(metadata["digest"]), pr=int(metadata["pr"]),
                        head_sha=str(metadata.get("head_sha", "")), since=float(metadata.get("since") or at),
                        by=str(metadata.get("requester", "")), reason=str(metadata.get("reason", "")), run_id=run_id,
-                       image_ref=str(metadata.get("image_ref", "")), title=str(metadata.get("title", "")))
+                       image_ref=str(metadata.get("image_ref", "")), title=str(metadata.get("title", "")),
+                       kind=str(metadata.get("kind") or "promotion"),
+                       replaced_pr=int(metadata["replaced_pr"]) if metadata.get("replaced_pr") else None,
+                       break_glass=metadata.get("break_glass") is True)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -135,8 +141,9 @@ def promotions(instance: dg.DagsterInstance, ring: str, pr: str | None = None, l
     out = []
     for record in instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=limit, ascending=False).records:
-        out.append({"at": record.timestamp, "run_id": record.run_id, "pr": record.partition_key,
-                    **metadata_json(record.asset_materialization.metadata), "outcome": "promoted"})
+        metadata = metadata_json(record.asset_materialization.metadata)
+        out.append({"at": record.timestamp, "run_id": record.run_id, "pr": record.partition_key, **metadata,
+                    "outcome": "rolled_back" if metadata.get("outcome") == "rolled_back" else "promoted"})
     for record in instance.fetch_observations(
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=limit, ascending=False).records:
         metadata = metadata_json(record.asset_observation.metadata)
@@ -172,38 +179,71 @@ def gather(instance: dg.DagsterInstance, client: GitHubClient, rings: RingsConfi
 OUTCOME_STATUS = {"refused": "refused", "verification_failed": "verification failed, ring put back"}
 
 
+def _automatic_rollbacks(instance: dg.DagsterInstance, ring: str, attempts: list[dict], limit: int) -> list[dict]:
+    """Rollbacks recorded only in ring_state (after a failed verification), as attempt rows; a rollback run by a
+    person or the re-verification policy materializes the ring asset and is among ``attempts`` already."""
+    materialized = {a.get("run_id") for a in attempts if a.get("outcome") == "rolled_back"}
+    return [{"at": r.since, "run_id": r.run_id, "pr": str(r.pr), "outcome": "rolled_back", "digest": r.digest,
+             "head_sha": r.head_sha, "requester": r.by, "reason": r.reason, "title": r.title}
+            for r in ring_history(instance, ring, limit=limit) if r.kind == "rollback" and r.run_id not in materialized]
+
+
 def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
-                      pending: dict | None = None) -> list[dict]:
+                      pending: dict | None = None, ladder: tuple[str, ...] | None = None) -> list[dict]:
     """The ring page's rows (dashboard/render.py: render_ring_page), newest first: what runs now, then every
-    earlier attempt with its requester, reason, approvals and evidence. Only recorded figures."""
+    earlier attempt with its requester, reason, approvals and evidence, rollbacks and holds among them. Only
+    recorded figures. ``ladder``: the rings whose rollbacks count for holds (default: this ring's only)."""
+    from aither_assets.runs.ring_record import hold_book_of
+
     current = live(instance, ring)
+    book = hold_book_of(instance, ladder or (ring,))
     rows = []
     attempts = promotions(instance, ring, limit=limit)
     if pending is not None:  # the promotion being recorded right now (its materialization lands after the step)
         attempts.insert(0, pending)
+    attempts += _automatic_rollbacks(instance, ring, attempts, limit)
+    attempts.sort(key=lambda a: a["at"], reverse=True)
     for attempt in attempts:
         outcome = attempt.get("outcome")
-        if outcome == "promoted":
-            is_live = current is not None and current.run_id == attempt.get("run_id")
-            status = "live" if is_live else "replaced"
+        digest = attempt.get("digest") or None
+        number = int(attempt["pr"]) if str(attempt.get("pr", "")).isdigit() else None
+        held = digest is not None and number is not None and book.is_held(pr=number, digest=digest)
+        if outcome in ("promoted", "rolled_back"):
+            is_live = current is not None and current.run_id == attempt.get("run_id") and current.digest == digest
+            if outcome == "promoted":
+                status = "live" if is_live else "held" if held else "replaced"
+            else:
+                status = "live (rolled back to)" if is_live else "rolled back to, replaced"
         else:
             status = OUTCOME_STATUS.get(str(outcome), str(outcome))
+            if outcome == "verification_failed" and held:
+                status = "verification failed, rolled back, held"
         checks = attempt.get("checks") if isinstance(attempt.get("checks"), dict) else {}
         passed = sum(1 for v in checks.values() if v is True)
+        by = attempt.get("requester") or None
+        if attempt.get("break_glass") is True and by:
+            by = f"{by} (break-glass)"
         rows.append({
-            "number": int(attempt["pr"]) if str(attempt.get("pr", "")).isdigit() else None,
+            "number": number,
             "title": attempt.get("title") or None,
-            "digest": attempt.get("digest") or None, "head_sha": attempt.get("head_sha") or None,
+            "digest": digest, "head_sha": attempt.get("head_sha") or None,
             "promoted_at": datetime.fromtimestamp(attempt["at"], UTC).isoformat(timespec="seconds"),
-            "promoted_by": attempt.get("requester") or None, "reason": attempt.get("reason") or None,
+            "promoted_by": by, "reason": attempt.get("reason") or None,
             "approvals": ", ".join(str(a.get("login")) for a in attempt.get("approvals") or []) or "none",
             "evidence": (f"run {str(attempt.get('pipeline_run'))[:8]}: {passed} of {len(checks)} checks passed"
                          if checks else None),
             "status": status,
         })
     # what runs now first (the template shows the first row as "Running now")
-    rows.sort(key=lambda r: r["status"] != "live")
+    rows.sort(key=lambda r: not str(r["status"]).startswith("live"))
     return rows
+
+
+def promotion_holds(instance: dg.DagsterInstance, pr: str, ladder: tuple[str, ...]) -> list[str]:
+    """The holds on this PR's builds, one sentence each ("PR #N (...) held since ... by ...: reason")."""
+    from aither_assets.runs.ring_record import hold_book_of
+
+    return [hold.describe() for hold in hold_book_of(instance, ladder).holds_of(pr=int(pr))]
 
 
 def promotion_ladder(instance: dg.DagsterInstance, pr: str, ladder: tuple[str, ...]) -> list[dict]:

@@ -159,3 +159,15 @@ def test_promotion_section_lists_the_ladder_escaped():
     assert "#### Promotion" in body and "| dev | live since 2026" in body and "| promoted by maintainer |" in body
     assert "refused by alice: approvals: 0 of 1" in body and "<b>" not in body
     assert "#### Promotion" not in render_comment({**entry, "promotion": []})
+
+
+def test_promotion_section_shows_holds_escaped():
+    from aither_assets.feedback.comment import render_comment
+
+    entry = {"number": 4, "head_sha": "a" * 40, "run_id": "r1", "run_status": "SUCCESS", "assets": {}, "checks": {},
+             "promotion": [{"ring": "dev", "state": "not promoted", "last": None}],
+             "promotion_holds": ["PR #4 (every build) held since 2026-12-05T08:00:00+00:00 by maintainer: "
+                                 "<img src=x onerror=alert(1)> | [x](javascript:1)"]}
+    body = render_comment(entry)
+    assert "- **Held**: PR \\#4 \\(every build\\) held since 2026\\-12\\-05" in body and "by maintainer" in body
+    assert "<img" not in body and "](javascript" not in body and "/unhold" in body

@@ -28,7 +28,7 @@ def test_valid_commands(body, command):
     "    /approve ring-1",  # indented code
     "/Approve ring-1",  # commands are lowercase
     "/approved ring-1",  # another word
-    "/rollback ring-1",  # not ours (yet)
+    "/rolback ring-1",  # not ours
     "/approvering-1",
     "",
 ])
@@ -69,3 +69,42 @@ def test_asset_names():
                                                     "ring_production"]
     with pytest.raises(ValueError, match="clashing"):
         ring_asset_names(("0", "ring-0"))
+
+
+@pytest.mark.parametrize("body, command", [
+    ("/rollback staging smoke is red", Command("rollback", "staging", reason="smoke is red")),
+    ("/rollback ring-0 #12 back to the known good one", Command("rollback", "ring-0", reason="back to the known good one",
+                                                               to_pr=12)),
+    ("/hold flaky in canary", Command("hold", None, reason="flaky in canary")),
+    ("/unhold fixed upstream", Command("unhold", None, reason="fixed upstream")),
+    ("/promote production --break-glass customer outage fix",
+     Command("promote", "production", reason="customer outage fix", break_glass=True)),
+    ("/promote production customer --break-glass", Command("promote", "production", reason="customer --break-glass")),
+])
+def test_recovery_commands(body, command):
+    parsed = parse_comment(body, LADDER)
+    assert parsed.command == command and parsed.problems == ()
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("/rollback staging", "/rollback needs a reason"),
+    ("/rollback staging #12", "/rollback needs a reason"),
+    ("/rollback staging #x1 why", "as #<number>"),
+    ("/rollback staging #0 why", "as #<number>"),
+    ("/rollback", "needs a ring"),
+    ("/rollback ring-9 why", "unknown ring ring-9"),
+    ("/hold", "/hold needs a reason"),
+    ("/unhold   ", "/unhold needs a reason"),
+    ("/unhold bad\x1b[31m", "printable"),
+    ("/hold " + "x" * 201, "at most 200"),
+    ("/promote production --break-glass", "--break-glass needs a reason"),
+])
+def test_malformed_recovery_commands_are_answered(body, problem):
+    parsed = parse_comment(body, LADDER)
+    assert parsed.command is None and len(parsed.problems) == 1 and problem in parsed.problems[0]
+
+
+def test_a_second_hold_in_one_comment_is_not_run():
+    parsed = parse_comment("/hold first\n/unhold second", LADDER)
+    assert parsed.command == Command("hold", None, reason="first")
+    assert parsed.problems == ("one command per comment: /unhold was not run",)

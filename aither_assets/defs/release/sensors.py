@@ -40,7 +40,8 @@ JOBS = [promotion_job(ring) for ring in LADDER]
     jobs=JOBS,
     minimum_interval_seconds=_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Reads new PR comments: a writer's /promote starts a promotion run, an ignored command gets "
+    description="Reads new PR comments: a writer's /promote or /rollback starts a run, /hold and /unhold are "
+                "recorded, an ignored command gets "
                 "a reply saying why (/approve is read by the gates themselves).",
 )
 def promotion_comment_sensor(context: dg.SensorEvaluationContext, github: GitHubResource,
@@ -57,9 +58,7 @@ def promotion_comment_sensor(context: dg.SensorEvaluationContext, github: GitHub
     requests: list[dg.RunRequest] = []
 
     def launch(request: Launch) -> str:
-        requests.append(dg.RunRequest(run_key=request.run_key, job_name=request.job_name,
-                                      partition_key=request.partition, run_config=request.run_config,
-                                      tags={k: v for k, v in request.tags.items() if k != "dagster/partition"}))
+        requests.append(request.run_request())
         return f"(requested by the sensor, key {request.run_key})"
 
     permissions = Permissions(client)

@@ -60,6 +60,10 @@ RINGS = [build_ring_asset(ring, LADDER[i - 1] if i else None, NAMES) for i, ring
 @pytest.fixture
 def stack(github, tmp_path, monkeypatch):
     """Operator config with a three-ring ladder on free ports, the resources, a real instance."""
+    yield from make_stack(github, tmp_path, monkeypatch)
+
+
+def make_stack(github, tmp_path, monkeypatch, freeze: dict | None = None):
     monkeypatch.setenv("AITHER_TEST_TOKEN", github.token)
     app = f"aither-test-{uuid.uuid4().hex[:8]}"
     policies = {"dev": {"approvals": 0, "port": free_port()}, "staging": {"approvals": 0, "port": free_port()},
@@ -68,7 +72,8 @@ def stack(github, tmp_path, monkeypatch):
                                       registry={"address": "127.0.0.1:5999", "insecure": True},
                                       rings={"ladder": list(LADDER), "policies": policies,
                                              "entry": [{"branch": "dev", "ring": "dev"},
-                                                       {"branch": "main", "ring": "ring-0"}]})
+                                                       {"branch": "main", "ring": "ring-0"}],
+                                             **({"freeze": freeze} if freeze else {})})
     config_file = tmp_path / "aither.yaml"
     config_file.write_text(yaml.safe_dump(operator.model_dump(mode="json")))
     config = AitherConfig(path=str(config_file))
@@ -104,12 +109,13 @@ class Stack:
             raise_on_error=False)
         assert result.success
 
-    def promote(self, number: int, ring: str, reason: str = "test", tags: dict | None = None):
+    def promote(self, number: int, ring: str, reason: str = "test", tags: dict | None = None, **config):
+        """A run of ``ring``'s asset for PR ``number`` (``config``: mode, break_glass)."""
         ring_def = RINGS[LADDER.index(ring)]
         return dg.materialize(
             [ring_def, stand_in_pipeline, *[r for r in RINGS if r is not ring_def]], selection=[ring_def.key],
             partition_key=str(number), instance=self.instance, resources=self.resources, tags=tags or {},
-            run_config={"ops": {NAMES[ring]: {"config": {"reason": reason}}}}, raise_on_error=False)
+            run_config={"ops": {NAMES[ring]: {"config": {"reason": reason, **config}}}}, raise_on_error=False)
 
     def comment(self, number: int, body: str, user: str) -> int:
         time.sleep(1.05)  # GitHub's times are whole seconds: after the build, not within its second
@@ -250,7 +256,7 @@ def test_failed_verification_puts_the_ring_back_and_fails_naming_the_check(stack
     stack.build(bad, second.split("@")[1], reference=second)  # the image of the new head
     result = stack.promote(bad, "dev")
     message = failure_message(result)
-    assert "failed verification in dev: smoke /health" in message and "back on sha256:" in message
+    assert "failed verification in dev: smoke /health" in message and f"dev is back on PR #{good}" in message
     observed = last_observation(stack, "dev", bad)
     assert observed["outcome"] == "verification_failed" and observed["restored_digest"] == first.split("@")[1]
     now = rings_of(stack).current("dev")
