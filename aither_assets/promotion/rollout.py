@@ -7,6 +7,7 @@ digest (nothing is rebuilt or pulled by tag), and the result says which check fa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class Rollout:
     failure: str | None = None  # the failed check, when not verified
     restored: bool = False  # the previous digest runs again
     restore_error: str | None = None
+    failed_at: float | None = None  # when the verification failed (epoch), before anything was put back
 
 
 def _first_line(text: str) -> str:
@@ -52,13 +54,15 @@ def roll_out(envs: RingEnvironments, ring: str, image_ref: str, *, port: int, co
             return Rollout(ring, True, deployment, previous, report)
         failure = "; ".join(f"smoke {r.path}: {r.reason}" for r in report.results if not r.passed)[:600]
     # not verified: the ring goes back to what it ran before (or to nothing, if it ran nothing)
+    failed_at = time.time()
     if previous is None:
         envs.remove_ring(ring)
-        return Rollout(ring, False, None, None, report, failure)
+        return Rollout(ring, False, None, None, report, failure, failed_at=failed_at)
     try:
         back = envs.deploy_ring(ring, previous.image_ref, port=port, container_port=previous.container_port,
                                 pr=previous.pr, sha=previous.sha, health_path=previous.health_path,
                                 health_timeout=health_timeout, env=env)
     except (PreviewError, ValueError) as exc:
-        return Rollout(ring, False, None, previous, report, failure, restore_error=_first_line(str(exc)))
-    return Rollout(ring, False, back, previous, report, failure, restored=True)
+        return Rollout(ring, False, None, previous, report, failure, restore_error=_first_line(str(exc)),
+                       failed_at=failed_at)
+    return Rollout(ring, False, back, previous, report, failure, restored=True, failed_at=failed_at)

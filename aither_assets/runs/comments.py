@@ -14,6 +14,7 @@ per comment (prs/claims.py) makes sure only one of them launches or replies.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import dagster as dg
@@ -37,6 +38,7 @@ from aither_assets.runs import ring_record
 from aither_assets.runs.partitions import PR_PARTITIONS_NAME
 from aither_assets.runs.rollbacks import Launch, promotion_job_name, rollback_launch
 
+log = logging.getLogger(__name__)
 __all__ = ["Launch", "promotion_job_name", "handle_comment", "promotion_launch", "graphql_promotion_launcher"]
 
 
@@ -141,6 +143,12 @@ def _hold(client: GitHubClient, config: OperatorConfig, instance: dg.DagsterInst
         instance.report_runless_asset_event(ring_record.hold_observation(
             number, None, command.verb, comment.author, command.reason))
         text = f"@{comment.author}: `{command.label}` recorded: {decision.reason}."
+        try:  # the sticky comment's Promotion section shows the hold (never worth a failed command)
+            from aither_assets.runs.sticky import refresh_sticky_comment
+
+            refresh_sticky_comment(instance, config, client, str(number))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("sticky comment of #%s not updated after %s: %s", number, command.label, exc)
     else:
         text = f"@{comment.author}: `{command.label}` refused: {decision.reason}."
     client.create_comment(number, reply_body(comment.id, text))

@@ -192,15 +192,17 @@ def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
                       pending: dict | None = None, ladder: tuple[str, ...] | None = None) -> list[dict]:
     """The ring page's rows (dashboard/render.py: render_ring_page), newest first: what runs now, then every
     earlier attempt with its requester, reason, approvals and evidence, rollbacks and holds among them. Only
-    recorded figures. ``ladder``: the rings whose rollbacks count for holds (default: this ring's only)."""
+    recorded figures. ``ladder``: the rings whose rollbacks count for holds (default: this ring's only).
+    ``pending``: the row of the running step's materialization (it lands after the step; its observations,
+    ring_state's among them, are in the instance already)."""
     from aither_assets.runs.ring_record import hold_book_of
 
     current = live(instance, ring)
     book = hold_book_of(instance, ladder or (ring,))
     rows = []
     attempts = promotions(instance, ring, limit=limit)
-    if pending is not None:  # the promotion being recorded right now (its materialization lands after the step)
-        attempts.insert(0, pending)
+    if pending is not None:
+        attempts.append(pending)
     attempts += _automatic_rollbacks(instance, ring, attempts, limit)
     attempts.sort(key=lambda a: a["at"], reverse=True)
     for attempt in attempts:

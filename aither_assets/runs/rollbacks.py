@@ -88,7 +88,8 @@ def after_failed_deploy(instance: dg.DagsterInstance, ladder: tuple[str, ...], r
     """After the post-deploy verification of ``digest`` failed in ``ring`` (roll_out already put back what
     ran before, ``restored``, if anything): record the restore as an automatic rollback, which holds the
     failing build, or, when nothing was put back, hold the build. The failure observation itself is the
-    caller's (verification_observation, phase deploy, at ``failed_at``): it is not in the instance yet."""
+    caller's (verification_observation, phase deploy, at ``failed_at``); its events are added here as well,
+    so the plan does not depend on whether the instance has stored it yet."""
     went_live = RingEvent(EventKind.PROMOTION, pr, digest, _utc(failed_at), requester, reason, ring)
     failure = failure_event(ring, pr, digest, failed_at, requester, failed_check)
     plan = plan_automatic_rollback([*ring_record.ring_events(instance, ladder), went_live], failure)

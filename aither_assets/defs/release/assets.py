@@ -18,14 +18,11 @@ import dagster as dg
 from pydantic import Field
 
 from aither_assets.config.operator import CONFIG_ENV_VAR, RingsConfig, load_operator_config
-from aither_assets.dashboard.model import Links
 from aither_assets.dashboard.paths import ring_path
 from aither_assets.dashboard.publish import publish_local
 from aither_assets.dashboard.render import render_ring_page
 from aither_assets.defs.resources import AitherConfig, GitHubResource, WorkspaceResource
 from aither_assets.environments.ring_env import RingEnvironments
-from aither_assets.feedback import FeedbackLinks
-from aither_assets.feedback.publisher import update_sticky_comment
 from aither_assets.images.registry import tag_manifest
 from aither_assets.images.tags import ring_tag, sanitize_tag
 from aither_assets.promotion.deployments import finish_ring_deployment, start_ring_deployment
@@ -45,10 +42,10 @@ from aither_assets.release_policy.auto import AUTO_REQUESTER
 from aither_assets.release_policy.freeze import check_freeze
 from aither_assets.release_policy.policy_gates import policy_gates
 from aither_assets.release_policy.rollback import AUTO_ROLLBACK_REQUESTER, NoRollbackTarget, rollback_target
-from aither_assets.reporting.summary import entry_for_run, pipeline_runs
 from aither_assets.runs import ring_record, rollbacks
 from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.sticky import refresh_sticky_comment
 
 GROUP = "release"
 TEST_ASSETS = ("unit_tests", "domain_tests", "integration_tests")
@@ -111,22 +108,9 @@ def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, p
 
 def _update_sticky_comment(context: dg.AssetExecutionContext, operator, client, pr: str,
                            promoted: dict | None = None) -> None:
-    """The PR's sticky comment with its "Promotion" section, re-rendered from its last pipeline run."""
+    """The PR's sticky comment with its "Promotion" section (runs/sticky.py); never fails the promotion."""
     try:
-        runs = pipeline_runs(context.instance, int(pr), limit=1)
-        if not runs:
-            return
-        entry = entry_for_run(context.instance, runs[0])
-        entry["promotion"] = records.promotion_ladder(context.instance, pr, operator.rings.ladder)
-        entry["promotion_holds"] = records.promotion_holds(context.instance, pr, operator.rings.ladder)
-        if promoted is not None:  # this run's materialization lands after the step: say so already
-            for row in entry["promotion"]:
-                if row["ring"] == promoted["ring"]:
-                    row["last"] = {"outcome": promoted.get("outcome", "promoted"), "requester": promoted["requester"],
-                                   "first_unmet": None}
-        dashboard = Links(dagster_ui=operator.dagster_ui_url, pages_base=operator.pages.base_url).pr_page(int(pr))
-        links = FeedbackLinks.for_dagster(operator.dagster_ui_url, entry, dashboard=dashboard)
-        for error in update_sticky_comment(client, entry, links).errors:
+        for error in refresh_sticky_comment(context.instance, operator, client, pr, promoted):
             context.log.warning(error)
     except Exception as exc:  # noqa: BLE001 - a comment is not worth a failed promotion
         context.log.warning(f"sticky comment of #{pr} not updated: {exc}")
@@ -278,7 +262,7 @@ def _failed_deploy(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: st
     automatic rollback (which holds the failing build) or, when nothing was put back, a hold; fail the run."""
     back = result.deployment if result.restored else None
     finish_ring_deployment(client, deployment_id, "failure", None, f"verification failed: {result.failure}")
-    failed_at = time.time()
+    failed_at = result.failed_at or time.time()  # when the check failed, before the ring was put back
     context.log_event(ring_record.verification_observation(
         key.path[-1], number, digest, passed=False, phase="deploy", at=failed_at, requester=requester.login,
         failed_check=result.failure or "", reason=reason, extra={
