@@ -3,8 +3,15 @@
 
 PR #1 goes dev -> staging -> ring-0 (ring-0 needs one approval: the seeded maintainer's); a request
 for ring-0 with only the author's own approval is refused with its unmet gates; the ``ring-flag``
-PR passes its pipeline but fails its verification in dev, which goes back to PR #1's digest; a
-``/approve`` by someone without write permission gets a reply.
+PR passes its pipeline but fails its verification in dev, which goes back to PR #1's digest (an
+automatic rollback: ring-flag is held); a ``/approve`` by someone without write permission gets a reply.
+
+Recovery (issue 16): the ``canary-flag`` PR (it enters at ring-0) fails its verification in ring-0,
+which is rolled back automatically to PR #1 and the build held; ``health-detail`` enters staging and a
+maintainer's ``/rollback staging`` puts staging back on PR #1 (health-detail held); ring-1 is frozen
+by a dated window (Pacific/Auckland) around the demo's start, so PR #1's promotion to ring-1 is
+refused naming it, and the seeded admin's ``/promote ring-1 --break-glass`` goes ahead, recorded as
+break-glass.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from aither_assets.devstack.demo.seed import AUTHOR, MAINTAINER, OUTSIDER, Seeded
+from aither_assets.devstack.demo.seed import ADMIN, AUTHOR, MAINTAINER, OUTSIDER, Seeded
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.promotion.names import COMMAND_COMMENT_TAG
 from aither_assets.promotion.requests import REPLY_MARKER
@@ -43,6 +52,14 @@ class Step:
     reason: str
     expect: str  # SUCCESS | FAILURE
     approvals_before: tuple[str, ...] = ()
+    kind: str = "promote"  # or rollback: ``/rollback <ring> <reason>``, posted on the PR named by pr_name
+    break_glass: bool = False
+    wait_before: float = 0  # seconds, e.g. for a soak in the ring below
+
+    def comment(self) -> str:
+        if self.kind == "rollback":
+            return f"/rollback {self.ring} {self.reason}"
+        return f"/promote {self.ring} " + ("--break-glass " if self.break_glass else "") + self.reason
 
 
 STEPS = (
@@ -54,7 +71,28 @@ STEPS = (
          "canary with a second pair of eyes", "SUCCESS", approvals_before=(MAINTAINER,)),
     Step("ring-flag PR to dev (fails its verification in the ring)", "ring-flag", "dev", MAINTAINER,
          "try the new landing page", "FAILURE"),
+    Step("canary-flag PR to ring-0 (fails its verification: rolled back automatically, held)", "canary-flag",
+         "ring-0", AUTHOR, "canary the landing page", "FAILURE", approvals_before=(MAINTAINER,)),
+    Step("health-detail PR to staging (its entry ring)", "health-detail", "staging", MAINTAINER,
+         "report the version", "SUCCESS"),
+    Step("manual rollback of staging", "health-detail", "staging", MAINTAINER,
+         "the version on /health leaks build details", "SUCCESS", kind="rollback"),
+    Step("PR #1 to ring-1 during its freeze window", "items-pagination", "ring-1", AUTHOR, "next ring, please",
+         "FAILURE", approvals_before=(MAINTAINER,), wait_before=5),
+    Step("PR #1 to ring-1, break-glass by an admin", "items-pagination", "ring-1", ADMIN,
+         "customer fix cannot wait for the freeze", "SUCCESS", break_glass=True),
 )
+FREEZE_WINDOW, FREEZE_ZONE, FROZEN_RING = "demo-freeze", "Pacific/Auckland", "ring-1"
+
+
+def demo_freeze(now: datetime | None = None) -> dict:
+    """ring-1 frozen by a dated window on Auckland's clock from an hour before ``now`` to six hours after."""
+    local = (now or datetime.now(UTC)).astimezone(ZoneInfo(FREEZE_ZONE)).replace(tzinfo=None, second=0,
+                                                                                  microsecond=0)
+    return {"rollbacks_allowed": True, "rings": {FROZEN_RING: {"dated": [{
+        "name": FREEZE_WINDOW, "time_zone": FREEZE_ZONE,
+        "start": (local - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+        "end": (local + timedelta(hours=6)).strftime("%Y-%m-%d %H:%M")}]}}}
 
 
 def _free(port: int) -> bool:
@@ -93,15 +131,15 @@ def run_scenario(data_dir: Path, seeded: Seeded, instance: dg.DagsterInstance, d
         ignored = store.create_comment(owner, name, first, "/approve ring-0", user=OUTSIDER)["id"]
         for step in STEPS:
             number = numbers[step.pr_name]
-            time.sleep(2.1)  # past the soak of the ring below, and whole GitHub seconds after the last build
+            time.sleep(2.1 + step.wait_before)  # past the soak below, and whole GitHub seconds after the last build
             for approver in step.approvals_before:
                 store.create_comment(owner, name, number, f"/approve {step.ring}", user=approver)
             time.sleep(1.05)
-            comment = store.create_comment(owner, name, number, f"/promote {step.ring} {step.reason}",
-                                           user=step.requester)["id"]
+            comment = store.create_comment(owner, name, number, step.comment(), user=step.requester)["id"]
             run = _wait_for_run(instance, comment, deadline)
             steps.append({"step": step.name, "pr": number, "ring": step.ring, "requester": step.requester,
-                          "comment_id": comment, "run_id": run.run_id, "run_status": run.status.value,
+                          "kind": step.kind, "comment_id": comment, "run_id": run.run_id,
+                          "partition": run.tags.get("dagster/partition"), "run_status": run.status.value,
                           "expected": step.expect})
         marker = REPLY_MARKER.format(id=ignored)
         replies = [c["body"] for c in store.list_comments(owner, name, first) if c["body"].startswith(marker)]
@@ -123,8 +161,25 @@ def promotion_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> 
                 "requester": attempt.get("requester"), "reason": attempt.get("reason"),
                 "approvals": [a.get("login") for a in attempt.get("approvals") or []],
                 "failed_check": attempt.get("failed_check"), "restored_digest": attempt.get("restored_digest"),
+                "break_glass": attempt.get("break_glass") is True, "replaced_digest": attempt.get("replaced_digest"),
                 "run_id": attempt.get("run_id"), "at": attempt["at"]})
     return sorted(attempts, key=lambda a: a["at"])
+
+
+def rollback_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> dict:
+    """``rollbacks``: every rollback in the ring record (by a person or automatic), oldest first;
+    ``holds``: the holds in force (release_policy's hold book over the same record)."""
+    from aither_assets.release_policy.events import EventKind
+    from aither_assets.runs import ring_record
+
+    events = ring_record.ring_events(instance, ladder)
+    rollbacks = [{"ring": e.ring, "pr": e.pr, "digest": e.digest, "replaced_pr": e.replaced_pr,
+                  "replaced_digest": e.replaced_digest, "requester": e.requester, "reason": e.reason,
+                  "verified": e.verified, "at": e.at.isoformat()} for e in events if e.kind is EventKind.ROLLBACK]
+    book = ring_record.hold_book_of(instance, ladder)
+    holds = [{"pr": h.pr, "digest": h.digest, "by": h.by, "reason": h.reason, "ring": h.ring, "source": h.source,
+              "since": h.since.isoformat()} for h in book.active]
+    return {"rollbacks": rollbacks, "holds": holds}
 
 
 def live_rings(instance: dg.DagsterInstance, ladder: tuple[str, ...], app: str) -> dict:
@@ -163,8 +218,8 @@ def promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
     first = next(p.number for p in seeded.prs if p.name == "items-pagination")
     flag = next(p.number for p in seeded.prs if p.name == "ring-flag")
     promoted = [a["ring"] for a in attempts if a["pr"] == first and a["outcome"] == "promoted"]
-    if promoted != ["dev", "staging", "ring-0"]:
-        problems.append(f"PR #{first} was promoted to {promoted}, expected dev, staging, ring-0")
+    if promoted != ["dev", "staging", "ring-0", "ring-1"]:
+        problems.append(f"PR #{first} was promoted to {promoted}, expected dev, staging, ring-0, ring-1")
     refused = [a for a in attempts if a["pr"] == first and a["outcome"] == "refused" and a["ring"] == "ring-0"]
     reasons = " ".join(g["reason"] for a in refused for g in a["unmet_gates"])
     if not refused or "ignored: the PR's author" not in reasons or "0 of 1 approval" not in reasons:
@@ -179,8 +234,49 @@ def promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
         problems.append(f"dev should be back on PR #{first}'s digest {first_digest}: {dev}")
     trace = summary.get("trace") or {}
     if trace.get("pr") != first or [p["ring"] for p in trace.get("promotions", [])
-                                     if p["outcome"] == "promoted"] != ["dev", "staging", "ring-0"]:
+                                     if p["outcome"] == "promoted"] != ["dev", "staging", "ring-0", "ring-1"]:
         problems.append(f"the trace of ring-0 does not lead back to PR #{first} through dev and staging")
     if not promotion.get("ignored_comment", {}).get("replies"):
         problems.append("the outsider's /approve got no reply")
+    return problems + recovery_problems(summary, seeded, first_digest)
+
+
+def recovery_problems(summary: dict, seeded: Seeded, first_digest: str | None) -> list[str]:
+    """Issue 16's part of the scenario: automatic and manual rollbacks, holds, the freeze and break-glass."""
+    from aither_assets.release_policy.rollback import AUTO_ROLLBACK_REQUESTER
+
+    problems = []
+    number = {p.name: p.number for p in seeded.prs}
+    first = number["items-pagination"]
+    rollbacks = summary.get("rollbacks") or []
+    held = {h["pr"] for h in summary.get("holds") or []}
+
+    def rolled_back(ring: str, replaced: int, requester: str) -> bool:
+        return any(r["ring"] == ring and r["pr"] == first and r["digest"] == first_digest and r["verified"]
+                   and r["replaced_pr"] == replaced and r["requester"] == requester for r in rollbacks)
+
+    if not rolled_back("dev", number["ring-flag"], AUTO_ROLLBACK_REQUESTER):
+        problems.append(f"dev was not rolled back automatically from ring-flag to PR #{first}: {rollbacks}")
+    if not rolled_back("ring-0", number["canary-flag"], AUTO_ROLLBACK_REQUESTER):
+        problems.append(f"ring-0 was not rolled back automatically from canary-flag to PR #{first}: {rollbacks}")
+    if not rolled_back("staging", number["health-detail"], MAINTAINER):
+        problems.append(f"staging was not rolled back by {MAINTAINER} from health-detail to PR #{first}: {rollbacks}")
+    for ring in ("ring-0", "staging"):
+        running = summary.get("rings", {}).get(ring, {})
+        if not first_digest or running.get("running_digest") != first_digest or \
+                running.get("recorded_digest") != first_digest:
+            problems.append(f"{ring} should be back on PR #{first}'s digest {first_digest}: {running}")
+    for name in ("ring-flag", "canary-flag", "health-detail"):
+        if number[name] not in held:
+            problems.append(f"the {name} PR (#{number[name]}) should be held: holds {sorted(held)}")
+    if first in held:
+        problems.append(f"PR #{first} is held, but only the builds rolled back from should be")
+    attempts = [a for a in summary.get("promotions", []) if a["pr"] == first and a["ring"] == FROZEN_RING]
+    frozen = [g["reason"] for a in attempts if a["outcome"] == "refused" for g in a["unmet_gates"]
+              if g["gate"] == "frozen"]
+    if not frozen or f"'{FREEZE_WINDOW}' ({FREEZE_ZONE})" not in frozen[0]:
+        problems.append(f"PR #{first}'s promotion to {FROZEN_RING} was not refused naming the freeze: {attempts}")
+    glass = [a for a in attempts if a["outcome"] == "promoted"]
+    if not glass or not glass[0]["break_glass"] or glass[0]["requester"] != ADMIN:
+        problems.append(f"no break-glass promotion of PR #{first} to {FROZEN_RING} by {ADMIN}: {glass}")
     return problems

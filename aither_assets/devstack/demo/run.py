@@ -18,11 +18,13 @@ import yaml
 from aither_assets.config.operator import load_operator_config
 from aither_assets.devstack.baseimage import ensure_base_images
 from aither_assets.devstack.demo.promotion import (
+    demo_freeze,
     live_rings,
     promotion_problems,
     promotion_summary,
     remove_rings,
     ring_policies,
+    rollback_summary,
     run_scenario,
 )
 from aither_assets.devstack.demo.seed import REPO, Seeded, SeededPR, seed
@@ -83,7 +85,7 @@ def write_operator_config(data_dir: Path, github_url: str, registry: str, reposi
         # gh-pages: dashboards are also pushed to the sample repository's gh-pages branch.
         "pages": {"base_url": pages_url, "gh_pages": True},
         # Rings on free ports, with the demo's short soak times (devstack/demo/promotion.py).
-        "rings": {"policies": ring_policies()},
+        "rings": {"policies": ring_policies(), "freeze": demo_freeze()},
         **({"dagster_ui_url": ui_url} if ui_url else {}),
     }, sort_keys=False))
     return path
@@ -321,6 +323,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
                 summary["promotion_scenario"] = scenario
                 summary["promotions"] = promotion_summary(instance, config.rings.ladder)
                 summary["rings"] = live_rings(instance, config.rings.ladder, config.app)
+                summary.update(rollback_summary(instance, config.rings.ladder))
                 try:
                     summary["trace"] = lineage(instance, config.rings.ladder, "ring-0")
                 except ValueError as exc:

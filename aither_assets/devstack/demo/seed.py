@@ -14,6 +14,7 @@ from aither_assets.devstack.localgithub.store import LocalGitHub
 
 OWNER, REPO = "acme", "sample-app"
 BOT, AUTHOR, MAINTAINER, OUTSIDER = "aither-bot", "alice", "maintainer", "mallory"
+ADMIN = "release-admin"  # admin on the repository: the only one who may break glass during a freeze
 
 HOSTILE_TITLE = (
     "<script>alert('pwned')</script> $(touch /tmp/aither-pwned); `id` && rm -rf / | "
@@ -55,12 +56,13 @@ def _variant(name: str) -> dict[str, str]:
 def seed(store: LocalGitHub, sample_dir: Path | None = None) -> Seeded:
     sample_dir = sample_dir or examples_dir() / "sample-app"
     token = store.create_user(BOT, token="ghp_" + secrets.token_hex(18))
-    for login in (AUTHOR, MAINTAINER, OUTSIDER):
+    for login in (AUTHOR, MAINTAINER, OUTSIDER, ADMIN):
         store.create_user(login)
     store.create_repo(OWNER, REPO, source_dir=sample_dir, default_branch="main")
     store.add_collaborator(OWNER, REPO, BOT, "write")
     store.add_collaborator(OWNER, REPO, AUTHOR, "write")
     store.add_collaborator(OWNER, REPO, MAINTAINER, "write")
+    store.add_collaborator(OWNER, REPO, ADMIN, "admin")
     for branch in ("dev", "dev-staging", "ring-0-canary"):
         store.create_branch(OWNER, REPO, branch, "main")
 
@@ -86,6 +88,8 @@ def seed(store: LocalGitHub, sample_dir: Path | None = None) -> Seeded:
                 expect_failure=True)
     # Passes its pipeline, fails its verification once promoted to a ring (the promotion scenario).
     open_branch("ring-flag", "dev", _variant("ring-flag"), "Landing page behind a flag the rings switch on")
+    # The same flag on a canary PR (it enters at ring-0): fails ring-0's verification, rolled back and held.
+    open_branch("canary-flag", "ring-0-canary", _variant("ring-flag"), "Canary: landing page behind the ring flag")
     open_branch("hostile", "dev", {"app/VERSION": "1.3.0\n"}, HOSTILE_TITLE, branch=HOSTILE_BRANCH)
     open_branch("wip", "dev", {"app/VERSION": "2.0.0-wip\n"}, "WIP: new storage backend", draft=True,
                 should_run=False)

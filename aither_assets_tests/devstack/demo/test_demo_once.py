@@ -141,7 +141,8 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     attempts = summary["promotions"]
     first = [a for a in attempts if a["pr"] == good["number"]]
     assert [(a["ring"], a["outcome"]) for a in first] == [
-        ("dev", "promoted"), ("staging", "promoted"), ("ring-0", "refused"), ("ring-0", "promoted")]
+        ("dev", "promoted"), ("staging", "promoted"), ("ring-0", "refused"), ("ring-0", "promoted"),
+        ("staging", "rolled_back"), ("ring-1", "refused"), ("ring-1", "promoted")]
     refused = first[2]
     assert [g["gate"] for g in refused["unmet_gates"]] == ["approvals"]
     assert "alice ignored: the PR's author cannot approve" in refused["unmet_gates"][0]["reason"]
@@ -156,7 +157,23 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert trace["pr"] == good["number"] and trace["build"]["pipeline_run"] == good["run_id"]
     assert trace["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
     assert summary["promotion_scenario"]["ignored_comment"]["replies"]
-    assert summary["rings_removed"] == ["dev", "staging", "ring-0"]
+    assert summary["rings_removed"] == ["dev", "staging", "ring-0", "ring-1"]
+
+    # Recovery (issue 16): automatic rollbacks after failed verifications (dev, ring-0), a maintainer's rollback
+    # of staging, the builds rolled back from held; a freeze refusal naming its window, then break-glass by an admin.
+    numbers = {p["title"]: p["number"] for p in summary["prs"]}
+    canary_flag = numbers["Canary: landing page behind the ring flag"]
+    health = numbers["Report the version on /health"]
+    by_ring = {r["ring"]: r for r in summary["rollbacks"]}
+    assert by_ring["ring-0"]["replaced_pr"] == canary_flag and by_ring["ring-0"]["pr"] == good["number"]
+    assert by_ring["ring-0"]["requester"] == "policy (automatic rollback)"
+    assert by_ring["staging"]["replaced_pr"] == health and by_ring["staging"]["requester"] == "maintainer"
+    assert {canary_flag, health} <= {h["pr"] for h in summary["holds"]}
+    assert good["number"] not in {h["pr"] for h in summary["holds"]}
+    assert summary["rings"]["staging"]["running_digest"] == first[0]["digest"]
+    assert "frozen" in [g["gate"] for g in first[5]["unmet_gates"]]
+    assert "'demo-freeze' (Pacific/Auckland)" in str(first[5]["unmet_gates"])
+    assert first[6]["break_glass"] is True and first[6]["requester"] == "release-admin"
 
     # Nothing left running: no process of ours still holds the data folder.
     leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
