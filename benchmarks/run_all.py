@@ -9,7 +9,7 @@
 7. validation of a repository with 30 workflows, our checks only       (benchmarks/validation.py)
 8. many PRs at once (20, 50) on the embedded and production profiles  (benchmarks/load.py)
 9. faults on the production profile: daemon, PostgreSQL, receiver     (benchmarks/faults.py)
-10. promotion: /promote comment -> ring live and verified            (benchmarks/promotion.py)
+10. promotion: /promote comment -> ring live and verified; rollback  (benchmarks/promotion.py)
 
 The sensor runs on SQLite and on PostgreSQL (the production profile's storage) when the server is installed.
 ``--only PART ...`` runs only those parts and keeps the other parts' figures from --json; RESULTS.md is
@@ -139,6 +139,26 @@ def _promotion(promotion: dict) -> list[str]:
                 ["of which comment -> run created (webhook, GraphQL)", fmt(summary["comment_to_run_created"])],
                 ["of which run queue and launch", fmt(summary["run_queue_and_launch"])],
                 ["of which run start -> live (gates, deploy, health, smoke, retag)", fmt(summary["run_start_to_live"])],
+            ]), ""] + _rollback(promotion)
+
+
+def _rollback(promotion: dict) -> list[str]:
+    manual, automatic = promotion.get("rollback_summary") or {}, promotion.get("automatic_rollback_summary") or {}
+    if not manual and not automatic:
+        return []
+    return ["`/rollback dev` comment -> dev verified on the last good build (no rebuild; the replaced build is "
+            "held, then unheld for the next round); automatic rollback read from the record alone: the failed "
+            "verification of the ring-flag PR -> the ring back on the good digest (health-checked).", "",
+            md_table(["measure", "median (min to max)"], [
+                ["/rollback comment -> ring serving the old digest, verified", fmt(manual.get("comment_to_live"))],
+                ["of which comment -> run created", fmt(manual.get("comment_to_run_created"))],
+                ["of which run queue and launch", fmt(manual.get("run_queue_and_launch"))],
+                ["of which run start -> live (target, deploy, health, smoke, retag)",
+                 fmt(manual.get("run_start_to_live"))],
+                ["automatic: verification failure -> ring back on the good digest",
+                 fmt(automatic.get("failure_to_rolled_back"))],
+                ["automatic: /promote comment of the bad build -> ring back on the good digest",
+                 fmt(automatic.get("comment_to_rolled_back"))],
             ]), ""]
 
 
