@@ -148,8 +148,8 @@ def status(context: Context, as_json: bool) -> None:
             for gate in gates:
                 click.echo(f"{'':<13}- {gate['gate']}: {gate['reason']}")
     click.echo(f"holds: {len(held)}" if held else "holds: none")
-    for hold in held:
-        click.echo(f"  {hold['text']}")
+    for hold in held:  # reasons may quote a failed check's text: no control characters reach the terminal
+        click.echo("  " + "".join(ch if ch.isprintable() else "?" for ch in hold["text"]))
 
 
 def hold_status(context: Context) -> list[dict]:

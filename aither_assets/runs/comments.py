@@ -22,6 +22,7 @@ import dagster as dg
 from aither_assets.config.operator import OperatorConfig
 from aither_assets.github.client import GitHubClient, GitHubError
 from aither_assets.github.models import Comment
+from aither_assets.markdown import md_escape
 from aither_assets.promotion.commands import Command
 from aither_assets.promotion.names import (
     COMMAND_COMMENT_TAG,
@@ -93,8 +94,9 @@ def handle_comment(client: GitHubClient, config: OperatorConfig, instance: dg.Da
         try:
             target = command.to_pr or rollback_target(ring_record.ring_events(instance, ladder), command.ring).pr
         except NoRollbackTarget as error:
+            # the error names hold reasons and failed checks (text others wrote): escaped, never as Markdown
             return _reply_once(client, config, comment, claimant, bot, f"@{comment.author}: `{command.label}` not "
-                               f"started: {error}")
+                               f"started: {md_escape(str(error))}")
         request = rollback_launch(command.ring, target, command.reason,
                                   {REQUESTER_TAG: comment.author, COMMAND_COMMENT_TAG: str(comment.id)},
                                   f"rollback:{comment.id}")
