@@ -28,3 +28,8 @@ RING_TAG = "aither/ring"  # one promotion per ring at a time (dagster.yaml), and
 REQUESTER_TAG = "aither/requester"  # shown in the UI; proven by COMMAND_COMMENT_TAG inside the run
 COMMAND_COMMENT_TAG = "aither/command-comment"  # the /promote comment's id
 PROMOTION_MODE_TAG = "aither/promotion-mode"  # "manual" now; issue 16 adds "automatic" and "rollback"
+# Set by the release policy's sensors on the runs they request: "auto-promotion" or "auto-rollback". It labels
+# the run (the requester the ring asset records); it is not authentication, and every gate still applies.
+POLICY_TAG = "aither/policy"
+AUTO_PROMOTION = "auto-promotion"
+AUTO_ROLLBACK = "auto-rollback"

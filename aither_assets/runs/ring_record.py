@@ -132,3 +132,19 @@ def deploy_observation(ring: str, kind: str, *, pr: int, digest: str, head_sha: 
         "verified": verified, "break_glass": break_glass,
         "replaced_pr": replaced_pr if replaced_pr is not None else 0, "replaced_digest": replaced_digest or "",
         "previous_digest": replaced_digest or ""})
+
+
+VERIFICATION_OUTCOMES = ("reverified", "verification_failed")
+
+
+def reverification_observation(ring: str, pr: int, digest: str, outcome: str, requester: str,
+                               failed_check: str = "", verification: dict | None = None) -> dg.AssetObservation:
+    """A periodic re-verification of what ``ring`` serves (PR ``pr``'s ``digest``), on the ring asset's PR
+    partition: ``reverified``, or ``verification_failed`` (which revokes "verified" for that ring and digest)."""
+    if outcome not in VERIFICATION_OUTCOMES:
+        raise ValueError(f"verification outcome must be one of {VERIFICATION_OUTCOMES}, not {outcome!r}")
+    metadata: dict[str, Any] = {"outcome": outcome, "phase": "reverify", "ring": ring, "digest": digest,
+                                "requester": requester, "failed_check": failed_check[:600]}
+    if verification is not None:
+        metadata["verification"] = dg.MetadataValue.json(verification)
+    return dg.AssetObservation(asset_key=dg.AssetKey(ring_asset_name(ring)), partition=str(pr), metadata=metadata)

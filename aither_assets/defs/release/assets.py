@@ -29,13 +29,16 @@ from aither_assets.images.tags import ring_tag, sanitize_tag
 from aither_assets.promotion.deployments import finish_ring_deployment, start_ring_deployment
 from aither_assets.promotion.gates import UNAUTHENTICATED, evaluate
 from aither_assets.promotion.names import (
+    AUTO_PROMOTION,
     COMMAND_COMMENT_TAG,
+    POLICY_TAG,
     RING_STATE_ASSET,
     RING_TAG,
     ring_asset_names,
 )
-from aither_assets.promotion.requests import verify_requester
+from aither_assets.promotion.requests import Requester, verify_requester
 from aither_assets.promotion.rollout import roll_out
+from aither_assets.release_policy.auto import AUTO_REQUESTER
 from aither_assets.reporting.summary import entry_for_run, pipeline_runs
 from aither_assets.runs import ring_record
 from aither_assets.runs import rings as records
@@ -149,8 +152,13 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
         client = github.client()
         bot = client.authenticated_login()
 
-        requester = verify_requester(client, context.run.tags.get(COMMAND_COMMENT_TAG), number, ring, ladder)
-        if requester.note:
+        command_comment = context.run.tags.get(COMMAND_COMMENT_TAG)
+        requester = verify_requester(client, command_comment, number, ring, ladder)
+        if not command_comment and context.run.tags.get(POLICY_TAG) == AUTO_PROMOTION:
+            # The policy tag only labels who asked (the automatic promotion sensor): it is not authentication,
+            # anyone who can launch a run can set it, and every gate below applies exactly as for the UI.
+            requester = Requester(AUTO_REQUESTER, "")
+        elif requester.note:
             context.log.warning(f"requester not authenticated: {requester.note}")
         reason = config.reason
         _wait_for_ring(context, ring)
