@@ -10,6 +10,7 @@ records an observation on the PR's ring partition and fails the run, changing no
 
 import os
 import time
+from datetime import UTC, datetime
 
 import dagster as dg
 from pydantic import Field
@@ -43,6 +44,7 @@ from aither_assets.reporting.summary import entry_for_run, pipeline_runs
 from aither_assets.runs import ring_record
 from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.policy_view import ring_page_extras, with_soak
 
 GROUP = "release"
 TEST_ASSETS = ("unit_tests", "domain_tests", "integration_tests")
@@ -85,11 +87,13 @@ def _wait_for_ring(context: dg.AssetExecutionContext, ring: str) -> None:
         time.sleep(1)
 
 
-def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, pending: dict | None = None) -> None:
+def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, pending: dict | None = None,
+                       client=None) -> None:
     """The ring's dashboard page after every attempt (local pages folder; never fails the promotion)."""
     try:
         rows = records.ring_page_entries(context.instance, ring, pending=pending)
-        files = {ring_path(ring): render_ring_page(ring, rows)}
+        extras = ring_page_extras(context.instance, operator.rings, client, datetime.now(UTC), only=[ring])[ring]
+        files = {ring_path(ring): render_ring_page(ring, rows, extras=extras)}
         publish_local(operator.storage.pages, files)
     except Exception as exc:  # noqa: BLE001 - a page is not worth a failed promotion
         context.log.warning(f"ring page of {ring} not published: {exc}")
@@ -103,7 +107,8 @@ def _update_sticky_comment(context: dg.AssetExecutionContext, operator, client, 
         if not runs:
             return
         entry = entry_for_run(context.instance, runs[0])
-        entry["promotion"] = records.promotion_ladder(context.instance, pr, operator.rings.ladder)
+        entry["promotion"] = with_soak(records.promotion_ladder(context.instance, pr, operator.rings.ladder),
+                                       context.instance, operator.rings, pr, datetime.now(UTC))
         if promoted is not None:  # this run's materialization lands after the step: say so already
             for row in entry["promotion"]:
                 if row["ring"] == promoted["ring"]:
@@ -121,7 +126,7 @@ def _refuse(context: dg.AssetExecutionContext, key: dg.AssetKey, pr: str, outcom
     context.log_event(dg.AssetObservation(asset_key=key, partition=pr, metadata={
         "outcome": outcome, "message": dg.MetadataValue.md(f"```\n{message}\n```"), **metadata}))
     if operator is not None:
-        _publish_ring_page(context, operator, str(metadata.get("ring")))
+        _publish_ring_page(context, operator, str(metadata.get("ring")), client=client)
         if client is not None:
             _update_sticky_comment(context, operator, client, pr)
     raise dg.Failure(description=message)
@@ -223,7 +228,7 @@ def build_ring_asset(ring: str, below: str | None, names: dict[str, str]) -> dg.
             "at": since, "run_id": context.run.run_id, "pr": partition, "outcome": "promoted", "title": pull.title,
             "digest": candidate.digest, "head_sha": pull.head_sha, "requester": requester.login, "reason": reason,
             "pipeline_run": candidate.run_id, "checks": {c.name: c.passed for c in candidate.checks},
-            "approvals": [{"login": a.login} for a in report.counted_approvals]})
+            "approvals": [{"login": a.login} for a in report.counted_approvals]}, client=client)
         _update_sticky_comment(context, operator, client, partition, {"ring": ring, "requester": requester.login})
         context.log.info(f"PR #{number} {candidate.digest[:19]} live and verified in {ring}")
         return result

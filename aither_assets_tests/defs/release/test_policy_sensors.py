@@ -189,3 +189,34 @@ def test_a_failed_reverification_with_nothing_good_holds_the_build(auto_stack, p
     assert hold_book(events).is_held(pr=only, digest=first.split("@")[1])
     with pytest.raises(NoRollbackTarget):
         rollback_target(events, "dev")
+
+
+def test_soak_left_and_figures_on_the_ring_page_and_in_the_pr_comment(auto_stack):
+    from aither_assets.dashboard.render import render_ring_page
+    from aither_assets.feedback.comment import _promotion_section
+    from aither_assets.runs.policy_view import ring_page_extras, with_soak
+
+    stack = auto_stack
+    a = stack.open_pr("page")
+    stack.build(a, DIGEST_A)
+    went_live(stack, "dev", a, DIGEST_A)
+    rings = stack.resources["aither_config"].operator.rings
+    now = datetime.now(UTC)
+    extras = ring_page_extras(stack.instance, rings, stack.github.client(), now)
+    [candidate] = extras["staging"]["candidates"]
+    assert candidate["pr"] == a and 0 < candidate["soak"]["left_seconds"] <= SOAK
+    assert extras["staging"]["figures"]["deployment frequency"] is None  # nothing went live in staging
+    assert extras["dev"]["figures"]["change failure rate"] == "0 % (0 of 1)"
+    page = render_ring_page("staging", [], extras=extras["staging"])
+    assert "Candidates" in page and f"#{a}" in page and "left" in page
+    assert page.count("no data") == 5 and ">0.00 per day<" not in page
+    dev_page = render_ring_page("dev", [], extras=extras["dev"])
+    assert "lead time (median)" in dev_page and "per day" in dev_page
+    rows = with_soak(records.promotion_ladder(stack.instance, str(a), rings.ladder), stack.instance, rings,
+                     str(a), now)
+    staging_row = next(r for r in rows if r["ring"] == "staging")
+    assert "left" in staging_row["soak"] and "soak" not in next(r for r in rows if r["ring"] == "dev")
+    staging_row["soak"] += " <script>|x|"  # whatever ends up there is escaped
+    section = "\n".join(_promotion_section({"promotion": rows}))
+    assert "| staging | not promoted; soaked" in section and "in dev:" in section and "left" in section
+    assert "<script>" not in section and "\\|x\\|" in section
