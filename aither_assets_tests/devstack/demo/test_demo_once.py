@@ -139,7 +139,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     # Promotion (issue 14): PR #1 dev -> staging -> ring-0 through PR comments, on the product's path.
     summary = json.loads(summary_file.read_text())
     attempts = summary["promotions"]
-    first = [a for a in attempts if a["pr"] == good["number"]]
+    first = [a for a in attempts if a["pr"] == good["number"] and a["requester"] != "policy (automatic promotion)"]
     assert [(a["ring"], a["outcome"]) for a in first] == [
         ("dev", "promoted"), ("staging", "promoted"), ("ring-0", "refused"), ("ring-0", "promoted")]
     refused = first[2]
@@ -156,7 +156,20 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert trace["pr"] == good["number"] and trace["build"]["pipeline_run"] == good["run_id"]
     assert trace["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
     assert summary["promotion_scenario"]["ignored_comment"]["replies"]
-    assert summary["rings_removed"] == ["dev", "staging", "ring-0"]
+    assert summary["rings_removed"] == ["dev", "staging", "ring-0", "ring-1"]
+
+    # Automatic promotion (issue 16): ring-1 took PR #1's build by itself after its 3 s soak in ring-0.
+    [auto] = summary["auto_promotions"]
+    assert (auto["ring"], auto["pr"], auto["digest"], auto["verified"]) == (
+        "ring-1", good["number"], first[0]["digest"], True)
+    assert auto["soak_end_to_live_seconds"] >= 0 and auto["runs"] == ["SUCCESS"]
+    assert auto["reason"].startswith(f"promote PR #{good['number']} ") and auto["reason"].endswith("automatically")
+    # Delivery metrics from the record alone: figures with data, and missing ones as null (never 0).
+    metrics = {r["ring"]: r for r in summary["metrics"]["rings"]}
+    assert metrics["ring-1"]["promotions"] == 1 and metrics["ring-1"]["lead_time_samples"] == 1
+    assert metrics["dev"]["promotions"] >= 2 and metrics["dev"]["change_failure_rate"] is not None
+    assert metrics["production"]["deployment_frequency_per_day"] is None
+    assert metrics["production"]["change_failure_rate"] is None
 
     # Nothing left running: no process of ours still holds the data folder.
     leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
