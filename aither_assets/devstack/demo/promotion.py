@@ -263,3 +263,21 @@ def auto_promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
             "time_to_restore_median_seconds")):
         problems.append(f"production has no promotion: its figures should be missing (null), not 0: {production}")
     return problems
+
+
+def staleness_summary(instance: dg.DagsterInstance, pr: int) -> dict:
+    """The PR's image digest as container_image's data version, and the version dev's promotion consumed
+    (Dagster shows the ring partition out of sync when the two differ)."""
+    def latest_tags(key: str) -> tuple[dict, dict]:
+        records_ = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[str(pr)]), limit=1).records
+        if not records_:
+            return {}, {}
+        found = records_[0].asset_materialization
+        return dict(found.tags or {}), {k: getattr(v, "value", v) for k, v in found.metadata.items()}
+
+    image_tags, image_meta = latest_tags("container_image")
+    ring_tags, ring_meta = latest_tags("ring_dev")
+    return {"pr": pr, "image_digest": image_meta.get("digest"), "image_data_version": image_tags.get(
+        "dagster/data_version"), "ring_dev_digest": ring_meta.get("digest"),
+        "ring_dev_input_data_version": ring_tags.get("dagster/input_data_version/container_image")}

@@ -28,6 +28,7 @@ from aither_assets.devstack.demo.promotion import (
     remove_rings,
     ring_policies,
     run_scenario,
+    staleness_summary,
     wait_for_auto_promotion,
 )
 from aither_assets.devstack.demo.seed import REPO, Seeded, SeededPR, seed
@@ -328,6 +329,8 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
                 summary["promotions"] = promotion_summary(instance, config.rings.ladder)
                 summary["auto_promotions"] = auto_promotion_summary(instance, config.rings.ladder)
                 summary["metrics"] = metrics_summary(instance, config.rings.ladder, client)
+                summary["staleness"] = staleness_summary(instance, next(p.number for p in seeded.prs
+                                                                        if p.name == "items-pagination"))
                 summary["rings"] = live_rings(instance, config.rings.ladder, config.app)
                 try:
                     summary["trace"] = lineage(instance, config.rings.ladder, "ring-0")

@@ -1,5 +1,6 @@
 """`aither demo --once`: the whole product on its embedded stack, on the real path (sensor, daemon, runs)."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -170,6 +171,12 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert metrics["dev"]["promotions"] >= 2 and metrics["dev"]["change_failure_rate"] is not None
     assert metrics["production"]["deployment_frequency_per_day"] is None
     assert metrics["production"]["change_failure_rate"] is None
+    # Staleness: the image's digest is container_image's data version, and dev's promotion consumed it.
+    stale = summary["staleness"]
+    assert stale["image_data_version"] == stale["image_digest"] == image["metadata"]["digest"]
+    # (Dagster records a partitioned dependency's version as the sha256 of its partitions' versions)
+    assert stale["ring_dev_digest"] == first[0]["digest"]
+    assert stale["ring_dev_input_data_version"] == hashlib.sha256(first[0]["digest"].encode()).hexdigest()
 
     # Nothing left running: no process of ours still holds the data folder.
     leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
