@@ -1,4 +1,4 @@
-"""``aither release``: status, promote, approve, rollback, hold, unhold, trace.
+"""``aither release``: status, promote, approve, rollback, hold, unhold, trace, metrics.
 
 ``promote``, ``approve``, ``rollback``, ``hold`` and ``unhold`` act as the person running them: they post
 the PR comment (``/promote``, ``/approve``, ``/rollback``, ``/hold``, ``/unhold``) with the person's own
@@ -92,10 +92,14 @@ def release(ctx: click.Context, config_path: Path) -> None:
 def ring_status(context: Context, client, me: str) -> list[dict]:
     """Each ring: what is live, and the next candidate (what is live in the ring below) with its gates."""
     from aither_assets.promotion.gates import evaluate
+    from aither_assets.runs import ring_record
     from aither_assets.runs import rings as records
+    from aither_assets.runs.policy_view import soak_json, soak_of, voided_approvals
 
     rings = context.config.rings
     bot = client.authenticated_login() if os.environ.get(USER_TOKEN_ENV) is None else ""
+    events = ring_record.ring_events(context.instance, rings.ladder)
+    now = datetime.now(UTC)
     out = []
     for ring in rings.ladder:
         live = records.live(context.instance, ring)
@@ -108,9 +112,12 @@ def ring_status(context: Context, client, me: str) -> list[dict]:
         if below_live is not None and (live is None or below_live.digest != live.digest):
             gathered = records.gather(context.instance, client, rings, below_live.pr, ring, me, bot, time.time())
             report = evaluate(ring, rings.ladder, rings.policy(ring), gathered.evidence, gathered.history)
+            digest = gathered.evidence.candidate.digest
             entry["candidate"] = {
-                "pr": below_live.pr, "digest": gathered.evidence.candidate.digest, "soak_left_seconds":
+                "pr": below_live.pr, "digest": digest, "soak_left_seconds":
                     round(report.soak_left, 1) if report.soak_left is not None else None,
+                "soak": soak_json(soak_of(events, rings, ring, digest, now)),
+                "voided_approvals": voided_approvals(gathered.evidence.approvals, gathered.history, ring, digest),
                 "unmet_gates": [{"gate": g.gate, "reason": g.reason} for g in report.unmet]}
         out.append(entry)
     return out
@@ -145,11 +152,52 @@ def status(context: Context, as_json: bool) -> None:
             click.echo(f"{'':<11} next: PR #{candidate['pr']} {str(candidate['digest'])[:19]}"
                        + (f", soak left {soak:.0f} s" if soak else "")
                        + (": every gate met" if not gates else f": {len(gates)} unmet gate(s)"))
+            if candidate["soak"]:
+                click.echo(f"{'':<13}soak: {candidate['soak']['text']}")
             for gate in gates:
                 click.echo(f"{'':<13}- {gate['gate']}: {gate['reason']}")
+            for voided in candidate["voided_approvals"]:
+                click.echo(f"{'':<13}voided approval by {voided['login']} at {voided['at']}: {voided['reason']}")
     click.echo(f"holds: {len(held)}" if held else "holds: none")
     for hold in held:  # reasons may quote a failed check's text: no control characters reach the terminal
         click.echo("  " + "".join(ch if ch.isprintable() else "?" for ch in hold["text"]))
+
+
+def _figure(value, unit: str = "", scale: float = 1.0, digits: int = 1) -> str:
+    """A figure for the text table; None (no data) is shown as missing, never as 0."""
+    return "—" if value is None else f"{value / scale:.{digits}f}{unit}"
+
+
+@release.command()
+@click.option("--days", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="The window: the last N days.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a figure without data is null).")
+@click.pass_obj
+def metrics(context: Context, days: float, as_json: bool) -> None:
+    """Per ring, from the ring record alone: deployment frequency, lead time (first commit -> live), change
+    failure rate (rollbacks / promotions), time to restore (failed verification -> verified again)."""
+    from aither_assets.runs.policy_view import instance_metrics
+
+    try:
+        result = instance_metrics(context.instance, context.config.rings.ladder, days, datetime.now(UTC),
+                                  context.reader())
+    except Exception as exc:  # noqa: BLE001 - one line, whatever failed
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{result['start'][:19]} .. {result['end'][:19]} UTC ({days:g} days); — means no data")
+    click.echo(f"{'ring':<11} {'deploys/day':>11} {'lead median':>12} {'lead p90':>10} {'failure rate':>12} "
+               f"{'restore median':>14}")
+    for ring in result["rings"]:
+        rate = ring["change_failure_rate"]
+        click.echo(f"{ring['ring']:<11} {_figure(ring['deployment_frequency_per_day'], '', 1, 2):>11} "
+                   f"{_figure(ring['lead_time_median_seconds'], ' h', 3600):>12} "
+                   f"{_figure(ring['lead_time_p90_seconds'], ' h', 3600):>10} "
+                   f"{_figure(None if rate is None else rate * 100, ' %', 1, 0):>12} "
+                   f"{_figure(ring['time_to_restore_median_seconds'], ' min', 60):>14}")
+    for error in result.get("github_errors", []):
+        click.echo(f"note: first commit unknown for {error}")
 
 
 def hold_status(context: Context) -> list[dict]:

@@ -1,11 +1,21 @@
 """``aither release`` against a real instance and the local GitHub (promotion runs in-process, no Docker)."""
 
 import json
+import time
 
+import pytest
 from click.testing import CliRunner
 
 from aither_assets.cli import main
-from aither_assets_tests.defs.release.test_ring_assets import DIGEST_A, failure_message, stack  # noqa: F401
+from aither_assets.runs import ring_record
+from aither_assets_tests.defs.release.test_policy_sensors import went_live
+from aither_assets_tests.defs.release.test_ring_assets import (  # noqa: F401
+    DIGEST_A,
+    DIGEST_B,
+    failure_message,
+    open_stack,
+    stack,
+)
 
 
 def run(stack, *args, token=None):  # noqa: F811 - the fixture's value
@@ -83,3 +93,57 @@ def test_rollback_hold_and_unhold_post_as_the_person_and_status_lists_holds(stac
     assert (hold["pr"], hold["by"], hold["reason"], hold["digest"]) == (number, "maintainer", "flaky", None)
     text = run(stack, "status")
     assert f"holds: 1\n  PR #{number} (every build) held since" in text.output and "by maintainer: flaky" in text.output
+@pytest.fixture
+def soak_stack(github, tmp_path, monkeypatch):
+    """staging needs an hour of soak in dev."""
+    yield from open_stack(github, tmp_path, monkeypatch, staging={"soak_seconds": 3600})
+
+
+def test_status_shows_soak_left_and_approvals_a_new_digest_voided(soak_stack):
+    stack = soak_stack  # noqa: F811
+    number = stack.open_pr("soaks")
+    stack.build(number, DIGEST_A)
+    stack.comment(number, "/approve staging", user="maintainer")  # for DIGEST_A, the build then
+    stack.build(number, DIGEST_B)
+    went_live(stack, "dev", number, DIGEST_B)
+    status = run(stack, "status", "--json")
+    assert status.exit_code == 0, status.output
+    staging = next(r for r in json.loads(status.output)["rings"] if r["ring"] == "staging")
+    candidate = staging["candidate"]
+    assert candidate["digest"] == DIGEST_B and candidate["soak"]["started"] is True
+    assert 3500 < candidate["soak"]["left_seconds"] <= 3600 and "left" in candidate["soak"]["text"]
+    [voided] = candidate["voided_approvals"]
+    assert voided["login"] == "maintainer" and voided["digest"] == DIGEST_A and "voids approvals" in voided["reason"]
+    text = run(stack, "status")
+    assert "soak: soaked" in text.output and "voided approval by maintainer" in text.output
+
+
+def test_metrics_json_from_the_record_with_missing_figures_as_null(stack):  # noqa: F811
+    number = stack.open_pr("measured")
+    stack.build(number, DIGEST_A)
+    went_live(stack, "dev", number, DIGEST_A)
+    instance = stack.instance
+    def reverified(passed: bool, failed_check: str = ""):
+        instance.report_runless_asset_event(ring_record.verification_observation(
+            "ring_dev", number, DIGEST_A, passed=passed, phase="reverify", at=time.time(),
+            requester="policy (re-verification)", failed_check=failed_check))
+
+    reverified(False, "smoke /health: 500")
+    time.sleep(0.2)
+    reverified(True)
+    result = run(stack, "metrics", "--days", "7", "--json")
+    assert result.exit_code == 0, result.output
+    rings = {r["ring"]: r for r in json.loads(result.output)["rings"]}
+    dev = rings["dev"]
+    assert (dev["promotions"], dev["rollbacks"], dev["change_failure_rate"]) == (1, 0, 0.0)
+    assert dev["deployment_frequency_per_day"] == pytest.approx(1 / 7)
+    assert dev["lead_time_samples"] == 1 and dev["lead_time_median_seconds"] > 0  # first commit from GitHub
+    assert dev["restores"] == 1 and 0 < dev["time_to_restore_median_seconds"] < 30 and dev["live_verified"] is True
+    for missing in ("staging", "ring-0"):  # nothing recorded: every figure is missing, none is 0
+        figures = rings[missing]
+        assert figures["deployment_frequency_per_day"] is None and figures["change_failure_rate"] is None
+        assert figures["lead_time_median_seconds"] is None and figures["time_to_restore_median_seconds"] is None
+        assert figures["live_verified"] is None
+    table = run(stack, "metrics")
+    assert table.exit_code == 0 and "staging" in table.output
+    assert table.output.splitlines()[-1].split()[1:] == ["—"] * 5  # ring-0's row

@@ -136,18 +136,24 @@ RING_FIELDS = ("number", "title", "digest", "head_sha", "promoted_at", "promoted
                "status")
 
 
-def render_ring_page(ring: str, entries: list[dict], *, generated_at: str | None = None) -> str:
+def render_ring_page(ring: str, entries: list[dict], *, generated_at: str | None = None,
+                     extras: dict | None = None) -> str:
     """Which PR and digest a ring runs, and the ring's earlier promotions.
 
     ``entries``: the ring's promotion records, newest first; each a dict with any of ``number, title, digest,
     head_sha, promoted_at, promoted_by, reason, status`` (absent = missing). The first is shown as what the
-    ring runs now. No entries: "no promotion yet".
+    ring runs now. No entries: "no promotion yet". ``extras`` (runs/policy_view.py ring_page_extras): the
+    candidates with their soak left and the ring's delivery figures (None is shown as missing).
     """
     rows = [{name: entry.get(name) for name in RING_FIELDS} for entry in entries if isinstance(entry, dict)]
     for row in rows:
         number = row["number"]
         row["number"] = number if isinstance(number, int) and not isinstance(number, bool) else None
-    return environment().get_template("ring.html.j2").render(ring=ring, rows=rows,
+    extras = extras or {}
+    candidates = [c for c in extras.get("candidates") or [] if isinstance(c, dict)]
+    figures = extras.get("figures") if isinstance(extras.get("figures"), dict) else None
+    return environment().get_template("ring.html.j2").render(ring=ring, rows=rows, candidates=candidates,
+                                                              figures=figures, figures_days=extras.get("figures_days"),
                                                               generated_at=generated_at or _now(), root="../")
 
 

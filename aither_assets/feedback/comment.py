@@ -318,6 +318,8 @@ def _promotion_section(entry: Mapping[str, Any]) -> list[str]:
         if not isinstance(row, Mapping):
             continue
         state = text(row.get("state") or "not promoted", 60)
+        if row.get("soak"):
+            state += "; " + text(row.get("soak"), 120)
         last = row.get("last")
         last_text = "—"
         if isinstance(last, Mapping):

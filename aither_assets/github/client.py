@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import github
@@ -271,6 +272,16 @@ class GitHubClient:
     def pull_files(self, number: int) -> list[ChangedFile]:
         with self._call(f"list files of #{number}"):
             return [ChangedFile.from_json(f) for f in self._paginate(f"{self._repo_path}/pulls/{int(number)}/files")]
+
+    def first_commit_at(self, number: int) -> datetime | None:
+        """When the PR's first commit was authored (the earliest author date of its commits, every page).
+
+        Author dates are what the committer's clock said: fine for delivery figures, never for a gate."""
+        with self._call(f"list commits of #{number}"):
+            dates = [str(((item.get("commit") or {}).get("author") or {}).get("date") or "")
+                     for item in self._paginate(f"{self._repo_path}/pulls/{int(number)}/commits")]
+        parsed = [datetime.fromisoformat(d.replace("Z", "+00:00")) for d in dates if d]
+        return min(parsed) if parsed else None
 
     def reviews(self, number: int) -> list[Review]:
         with self._call(f"list reviews of #{number}"):

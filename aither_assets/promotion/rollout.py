@@ -66,3 +66,30 @@ def roll_out(envs: RingEnvironments, ring: str, image_ref: str, *, port: int, co
         return Rollout(ring, False, None, previous, report, failure, restore_error=_first_line(str(exc)),
                        failed_at=failed_at)
     return Rollout(ring, False, back, previous, report, failure, restored=True, failed_at=failed_at)
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """A re-verification of what a ring's container serves now, without deploying anything."""
+
+    ring: str
+    passed: bool
+    deployment: RingDeployment | None  # None: the ring's container is not running
+    verification: SmokeReport | None = None
+    failure: str | None = None
+
+
+def verify_live(envs: RingEnvironments, ring: str, *, checks: Sequence[SmokeCheck], health_path: str | None = None,
+                deadline: float = 5) -> LiveCheck:
+    """Run the ring's verification (its health path, then its smoke checks) against the running container.
+
+    Quick HTTP checks, so a sensor tick can run them; a container that is gone or stopped fails."""
+    deployment = envs.current(ring)
+    if deployment is None:
+        return LiveCheck(ring, False, None, None, f"the {ring} container is not running")
+    probe = list(checks) or [SmokeCheck(path=health_path or deployment.health_path)]
+    report = run_smoke(deployment.url, probe, deadline_seconds=deadline, request_timeout=min(deadline, 5))
+    if report.passed:
+        return LiveCheck(ring, True, deployment, report)
+    failure = "; ".join(f"smoke {r.path}: {r.reason}" for r in report.results if not r.passed)[:600]
+    return LiveCheck(ring, False, deployment, report, failure)

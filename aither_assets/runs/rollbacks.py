@@ -128,7 +128,8 @@ class ReverificationFailure:
 
 def record_reverification_failure(instance: dg.DagsterInstance, ladder: tuple[str, ...], ring: str, *, pr: int,
                                   digest: str, failed_check: str, requester: str = AUTO_ROLLBACK_REQUESTER,
-                                  at: float | None = None, run_key: str | None = None) -> ReverificationFailure:
+                                  at: float | None = None, run_key: str | None = None,
+                                  extra: dict | None = None) -> ReverificationFailure:
     """For the re-verification sensor: record that ``digest`` (PR ``pr``), live in ``ring``, failed its
     re-verification (revoking "verified" there), and return the rollback run to launch, tagged as the
     policy's (the run records AUTO_ROLLBACK_REQUESTER), or, when nothing good exists, record a hold.
@@ -137,7 +138,7 @@ def record_reverification_failure(instance: dg.DagsterInstance, ladder: tuple[st
     at = time.time() if at is None else at
     instance.report_runless_asset_event(ring_record.verification_observation(
         ring_asset_name(ring), pr, digest, passed=False, phase="reverify", at=at, requester=requester,
-        failed_check=failed_check))
+        failed_check=failed_check, extra=extra))
     failure = failure_event(ring, pr, digest, at, requester, failed_check)
     plan = plan_automatic_rollback(ring_record.ring_events(instance, ladder), failure)
     if plan.target is None:

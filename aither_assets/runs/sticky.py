@@ -4,6 +4,8 @@ comment handlers; the caller decides what a failure is worth (never a failed pro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from aither_assets.config.operator import OperatorConfig
@@ -13,6 +15,16 @@ from aither_assets.feedback.publisher import update_sticky_comment
 from aither_assets.github.client import GitHubClient
 from aither_assets.reporting.summary import entry_for_run, pipeline_runs
 from aither_assets.runs import rings as records
+from aither_assets.runs.policy_view import with_soak
+
+
+def add_promotion(entry: dict, instance: dg.DagsterInstance, operator: OperatorConfig, pr: str) -> dict:
+    """``entry`` (a pipeline run's summary) with the PR's promotion rows (state, last attempt, soak left)
+    and its holds: what the sticky comment and the dashboard show of the rings."""
+    rows = records.promotion_ladder(instance, pr, operator.rings.ladder)
+    entry["promotion"] = with_soak(rows, instance, operator.rings, pr, datetime.now(UTC))
+    entry["promotion_holds"] = records.promotion_holds(instance, pr, operator.rings.ladder)
+    return entry
 
 
 def refresh_sticky_comment(instance: dg.DagsterInstance, operator: OperatorConfig, client: GitHubClient, pr: str,
@@ -23,8 +35,7 @@ def refresh_sticky_comment(instance: dg.DagsterInstance, operator: OperatorConfi
     if not runs:
         return []
     entry = entry_for_run(instance, runs[0])
-    entry["promotion"] = records.promotion_ladder(instance, pr, operator.rings.ladder)
-    entry["promotion_holds"] = records.promotion_holds(instance, pr, operator.rings.ladder)
+    add_promotion(entry, instance, operator, pr)
     if promoted is not None:
         for row in entry["promotion"]:
             if row["ring"] == promoted["ring"]:

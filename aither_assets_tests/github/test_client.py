@@ -166,3 +166,23 @@ def test_comments_permissions_and_repository_comment_listing(github):
     assert [c.body for c in client.comments(number, since=listed[1].updated_at)][-1] == "/promote dev"
     assert client.permission_level("maintainer") == "maintain" and client.permission("maintainer") == "write"
     assert client.permission_level("reader") == "read" and client.permission_level("nobody-at-all") == "none"
+
+
+def test_first_commit_time_is_the_earliest_of_the_prs_commits_across_pages(github):
+    import time as _time
+    from datetime import UTC, datetime
+
+    number = github.open_pr("commits")
+    _time.sleep(1.1)  # commit times are whole seconds: the later pushes are later
+    github.push(number, {"app/one.py": "X = 1\n"})
+    github.push(number, {"app/two.py": "X = 2\n"})
+    client = github.client()
+    first = client.first_commit_at(number)
+    assert first is not None and first.tzinfo is not None and first <= datetime.now(UTC)
+    # the local server pages the PR's commits like GitHub (Link: rel="next"), oldest first
+    headers, page = client._get(f"/repos/{OWNER}/{REPO}/pulls/{number}/commits", {"per_page": 1})
+    assert len(page) == 1 and 'rel="next"' in str(headers.get("Link") or headers.get("link"))
+    assert datetime.fromisoformat(page[0]["commit"]["author"]["date"].replace("Z", "+00:00")) == first
+    assert client.first_commit_at(number) < datetime.fromisoformat(
+        client._get(f"/repos/{OWNER}/{REPO}/pulls/{number}/commits", {"per_page": 1, "page": 3})[1][0]
+        ["commit"]["author"]["date"].replace("Z", "+00:00"))

@@ -55,7 +55,8 @@ def container_image(context: dg.AssetExecutionContext, pr: PRContext, build: dic
         insecure_registry=operator.registry.insecure or None, timeout=operator.images.build_timeout_seconds,
         network_mode="none" if operator.sandbox.build_network == "none" else "default",
     )
-    yield dg.Output(result.to_dict(), metadata={
+    # The digest is the data version: a new image makes the PR's ring partitions show as out of sync in the UI.
+    yield dg.Output(result.to_dict(), data_version=dg.DataVersion(result.digest), metadata={
         Meta.HEAD_SHA: pr.head_sha,
         Meta.DIGEST: result.digest,
         Meta.REFERENCE: result.reference,

@@ -45,6 +45,7 @@ from aither_assets.release_policy.rollback import AUTO_ROLLBACK_REQUESTER, NoRol
 from aither_assets.runs import ring_record, rollbacks
 from aither_assets.runs import rings as records
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.policy_view import ring_page_extras
 from aither_assets.runs.sticky import refresh_sticky_comment
 
 GROUP = "release"
@@ -96,11 +97,13 @@ def _wait_for_ring(context: dg.AssetExecutionContext, ring: str) -> None:
         time.sleep(1)
 
 
-def _publish_ring_page(context: dg.AssetExecutionContext, operator, ring: str, pending: dict | None = None) -> None:
+def _publish_ring_page(context: dg.AssetExecutionContext, operator, client, ring: str,
+                       pending: dict | None = None) -> None:
     """The ring's dashboard page after every attempt (local pages folder; never fails the promotion)."""
     try:
         rows = records.ring_page_entries(context.instance, ring, pending=pending, ladder=operator.rings.ladder)
-        files = {ring_path(ring): render_ring_page(ring, rows)}
+        extras = ring_page_extras(context.instance, operator.rings, client, datetime.now(UTC), only=[ring])[ring]
+        files = {ring_path(ring): render_ring_page(ring, rows, extras=extras)}
         publish_local(operator.storage.pages, files)
     except Exception as exc:  # noqa: BLE001 - a page is not worth a failed promotion
         context.log.warning(f"ring page of {ring} not published: {exc}")
@@ -121,7 +124,7 @@ def _refuse(context: dg.AssetExecutionContext, key: dg.AssetKey, pr: str, outcom
     context.log_event(dg.AssetObservation(asset_key=key, partition=pr, metadata={
         "outcome": outcome, "message": dg.MetadataValue.md(f"```\n{message}\n```"), **metadata}))
     if operator is not None:
-        _publish_ring_page(context, operator, str(metadata.get("ring")))
+        _publish_ring_page(context, operator, client, str(metadata.get("ring")))
         if client is not None:
             _update_sticky_comment(context, operator, client, pr)
     raise dg.Failure(description=message)
@@ -245,7 +248,7 @@ def _promote(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, con
         "previous_digest": previous.digest if previous else "", "previous_pr": previous.pr if previous else 0,
         "verification": dg.MetadataValue.json(verification), "authenticated": requester.login != UNAUTHENTICATED,
     })
-    _publish_ring_page(context, operator, ring, pending={
+    _publish_ring_page(context, operator, client, ring, pending={
         "at": since, "run_id": context.run.run_id, "pr": partition, "outcome": "promoted", "title": pull.title,
         "digest": candidate.digest, "head_sha": pull.head_sha, "requester": requester.login, "reason": reason,
         "pipeline_run": candidate.run_id, "checks": {c.name: c.passed for c in candidate.checks},
@@ -276,7 +279,7 @@ def _failed_deploy(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: st
     restored = ("" if back else f"the ring could not be put back: {result.restore_error}; " if result.restore_error
                 else "the ring ran nothing before and runs nothing now; ")
     message = f"PR #{number} ({digest[:19]}) failed verification in {ring}: {result.failure}; {restored}{recovery.note}"
-    _publish_ring_page(context, operator, ring)
+    _publish_ring_page(context, operator, client, ring)
     _update_sticky_comment(context, operator, client, str(number))
     raise dg.Failure(description=message)
 
@@ -336,7 +339,7 @@ def _rollback(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, co
         where = (f"{ring} is back on {back.digest[:19]} (PR #{back.pr})" if back else
                  f"{ring} could not be put back: {result.restore_error}" if result.restore_error
                  else f"{ring} runs nothing")
-        _publish_ring_page(context, operator, ring)
+        _publish_ring_page(context, operator, client, ring)
         raise dg.Failure(description=f"rollback of {ring} to PR #{number} ({target.digest[:19]}) failed "
                                      f"verification: {result.failure}; {where}")
     deployment = result.deployment
@@ -351,7 +354,7 @@ def _rollback(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, co
         requester=requester.login, reason=config.reason, image_ref=build.image_ref, title=build.title,
         url=deployment.url, replaced_pr=target.replaces_pr, replaced_digest=target.replaces_digest,
         break_glass=freeze.break_glass))
-    _publish_ring_page(context, operator, ring, pending={
+    _publish_ring_page(context, operator, client, ring, pending={
         "at": since, "run_id": context.run.run_id, "pr": partition, "outcome": "rolled_back", **facts})
     _update_sticky_comment(context, operator, client, partition, {"ring": ring, "requester": requester.login,
                                                                   "outcome": "rolled_back"})

@@ -14,8 +14,9 @@ from aither_assets.defs.resources import AitherConfig, GitHubResource
 from aither_assets.github.client import GitHubError
 from aither_assets.promotion.names import PROMOTION_MODE_TAG, RING_TAG, ring_asset_name
 from aither_assets.promotion.requests import Permissions
-from aither_assets.runs.comments import Launch, handle_comment, promotion_job_name
+from aither_assets.runs.comments import handle_comment
 from aither_assets.runs.partitions import pr_partitions
+from aither_assets.runs.rollbacks import Launch, promotion_job_name
 
 CLAIMANT = "comment sensor"
 LOOK_BACK = timedelta(hours=1)  # a first tick (no cursor) reads the last hour of comments

@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -12,7 +13,9 @@ from aither_assets.defs.resources import AitherConfig, GitHubResource, GitHubWri
 from aither_assets.links import Links
 from aither_assets.reporting.summary import history, pipeline_runs, read_run
 from aither_assets.runs.partitions import pr_partitions
-from aither_assets.runs.rings import promotion_holds, promotion_ladder, ring_page_entries
+from aither_assets.runs.policy_view import ring_page_extras
+from aither_assets.runs.rings import ring_page_entries
+from aither_assets.runs.sticky import add_promotion
 from aither_assets.runs.tags import REPORTED_RUN_TAG
 
 DATA_DIR = "data"  # per-PR summaries kept next to the pages, to rebuild the index without the event log
@@ -71,8 +74,7 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     run, status = reported_run(context)
     summary = read_run(context.instance, run, status)
     entry = summary.to_json()
-    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), operator.rings.ladder)
-    entry["promotion_holds"] = promotion_holds(context.instance, str(entry["number"]), operator.rings.ladder)
+    add_promotion(entry, context.instance, operator, str(entry["number"]))
     pages_dir = operator.storage.pages
     data_file = pages_dir / DATA_DIR / f"pr-{entry['number']}.json"
     data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -85,9 +87,14 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
     rings = list(operator.rings.ladder)
     files = {pr_path(entry["number"]): render_pr_page(page), "index.html": render_index(all_pages, rings=rings)}
     # Ring pages: what runs in each ring and its promotion history, from the instance's records.
-    files.update({ring_path(ring): render_ring_page(ring, ring_page_entries(context.instance, ring,
-                                                                           ladder=operator.rings.ladder))
-                  for ring in rings})
+    try:
+        extras = ring_page_extras(context.instance, operator.rings, github.client(), datetime.now(UTC))
+    except Exception as exc:  # noqa: BLE001 - the pages go out without the candidates and figures
+        context.log.warning(f"ring candidates and delivery figures not read: {exc}")
+        extras = {}
+    ladder = operator.rings.ladder
+    files.update({ring_path(ring): render_ring_page(ring, ring_page_entries(context.instance, ring, ladder=ladder),
+                                                    extras=extras.get(ring)) for ring in rings})
     written = publish_local(pages_dir, files)
     metadata = {
         "head_sha": entry["head_sha"],
@@ -117,8 +124,6 @@ def pr_dashboard(context: dg.AssetExecutionContext, aither_config: AitherConfig,
 def pr_feedback(context: dg.AssetExecutionContext, aither_config: AitherConfig, github: GitHubResource,
                 github_writer: GitHubWriter):
     entry = read_run(context.instance, *reported_run(context)).to_json()
-    entry["promotion"] = promotion_ladder(context.instance, str(entry["number"]), aither_config.operator.rings.ladder)
-    entry["promotion_holds"] = promotion_holds(context.instance, str(entry["number"]),
-                                               aither_config.operator.rings.ladder)
+    add_promotion(entry, context.instance, aither_config.operator, str(entry["number"]))
     report = publish_entry_feedback(context, github_writer, github.client(), aither_config.operator, entry)
     return dg.MaterializeResult(metadata=report.to_metadata())

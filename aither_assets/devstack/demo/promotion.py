@@ -11,7 +11,8 @@ which is rolled back automatically to PR #1 and the build held; ``health-detail`
 maintainer's ``/rollback staging`` puts staging back on PR #1 (health-detail held); ring-1 is frozen
 by a dated window (Pacific/Auckland) around the demo's start, so PR #1's promotion to ring-1 is
 refused naming it, and the seeded admin's ``/promote ring-1 --break-glass`` goes ahead, recorded as
-break-glass.
+break-glass. Then ring-2, which promotes automatically, takes PR #1's build by itself once it has
+soaked in ring-1 (nobody asks).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aither_assets.devstack.demo.seed import ADMIN, AUTHOR, MAINTAINER, OUTSIDER
 from aither_assets.devstack.localgithub.store import LocalGitHub
 from aither_assets.promotion.names import COMMAND_COMMENT_TAG
 from aither_assets.promotion.requests import REPLY_MARKER
+from aither_assets.release_policy.auto import AUTO_REQUESTER
 
 # Short soaks so the demo shows the gate without waiting an hour.
 DEMO_POLICIES = {
@@ -36,7 +38,8 @@ DEMO_POLICIES = {
     "staging": {"approvals": 0, "soak_seconds": 1},
     "ring-0": {"approvals": 1, "soak_seconds": 2},
     "ring-1": {"approvals": 1, "soak_seconds": 5},
-    "ring-2": {"approvals": 1, "soak_seconds": 5},
+    # ring-2 takes builds automatically (issue 16): the newest build verified in ring-1, once it soaked 3 s there
+    "ring-2": {"approvals": 0, "soak_seconds": 3, "auto_promote": True},
     "production": {"approvals": 2, "soak_seconds": 5},
 }
 
@@ -217,7 +220,8 @@ def promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
     attempts = summary.get("promotions", [])
     first = next(p.number for p in seeded.prs if p.name == "items-pagination")
     flag = next(p.number for p in seeded.prs if p.name == "ring-flag")
-    promoted = [a["ring"] for a in attempts if a["pr"] == first and a["outcome"] == "promoted"]
+    promoted = [a["ring"] for a in attempts if a["pr"] == first and a["outcome"] == "promoted"
+                and a["requester"] != AUTO_REQUESTER]  # people's promotions; the policy's are checked apart
     if promoted != ["dev", "staging", "ring-0", "ring-1"]:
         problems.append(f"PR #{first} was promoted to {promoted}, expected dev, staging, ring-0, ring-1")
     refused = [a for a in attempts if a["pr"] == first and a["outcome"] == "refused" and a["ring"] == "ring-0"]
@@ -233,8 +237,9 @@ def promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
     if not first_digest or dev.get("running_digest") != first_digest or dev.get("recorded_digest") != first_digest:
         problems.append(f"dev should be back on PR #{first}'s digest {first_digest}: {dev}")
     trace = summary.get("trace") or {}
-    if trace.get("pr") != first or [p["ring"] for p in trace.get("promotions", [])
-                                     if p["outcome"] == "promoted"] != ["dev", "staging", "ring-0", "ring-1"]:
+    if trace.get("pr") != first or [p["ring"] for p in trace.get("promotions", []) if p["outcome"] == "promoted"
+                                     and p.get("requester") != AUTO_REQUESTER] != ["dev", "staging", "ring-0",
+                                                                                   "ring-1"]:
         problems.append(f"the trace of ring-0 does not lead back to PR #{first} through dev and staging")
     if not promotion.get("ignored_comment", {}).get("replies"):
         problems.append("the outsider's /approve got no reply")
@@ -280,3 +285,96 @@ def recovery_problems(summary: dict, seeded: Seeded, first_digest: str | None) -
     if not glass or not glass[0]["break_glass"] or glass[0]["requester"] != ADMIN:
         problems.append(f"no break-glass promotion of PR #{first} to {FROZEN_RING} by {ADMIN}: {glass}")
     return problems
+
+
+# -- automatic promotion (issue 16): ring-2 takes PR #1's build after its soak in ring-1 ----------------
+
+AUTO_RING = "ring-2"
+
+
+def wait_for_auto_promotion(instance: dg.DagsterInstance, ring: str, deadline: float) -> None:
+    """Until the automatic promotion sensor's run into ``ring`` has finished (the sensor starts it by itself)."""
+    from aither_assets.promotion.names import AUTO_PROMOTION, POLICY_TAG, RING_TAG
+
+    while True:
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={POLICY_TAG: AUTO_PROMOTION, RING_TAG: ring}), limit=1)
+        if runs and runs[0].is_finished:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no finished automatic promotion into {ring}")
+        time.sleep(0.5)
+
+
+def auto_promotion_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> list[dict]:
+    """Every promotion the policy made, with how long after the end of its soak the ring served it."""
+    from aither_assets.promotion.names import AUTO_PROMOTION, POLICY_TAG
+    from aither_assets.release_policy.events import EventKind
+    from aither_assets.release_policy.soak import presence
+    from aither_assets.runs import ring_record
+
+    events = ring_record.ring_events(instance, ladder)
+    runs = {run.run_id: run for run in instance.get_runs(filters=dg.RunsFilter(tags={POLICY_TAG: AUTO_PROMOTION}))}
+    out = []
+    for event in events:
+        if event.kind is not EventKind.PROMOTION or event.requester != AUTO_REQUESTER:
+            continue
+        below = ladder[ladder.index(event.ring) - 1] if ladder.index(event.ring) else None
+        stay = presence([e for e in events if e.at < event.at], below, event.digest) if below else None
+        soak = DEMO_POLICIES.get(event.ring, {}).get("soak_seconds", 0)
+        soak_end = stay.since.timestamp() + soak if stay else None
+        out.append({"ring": event.ring, "pr": event.pr, "digest": event.digest, "at": event.at.isoformat(),
+                    "verified": event.verified, "reason": event.reason, "soak_seconds": soak,
+                    "soak_end_to_live_seconds": round(event.at.timestamp() - soak_end, 2) if soak_end else None})
+    return [{**entry, "runs": sorted(run.status.value for run in runs.values()
+                                     if run.tags.get("aither/ring") == entry["ring"])} for entry in out]
+
+
+def metrics_summary(instance: dg.DagsterInstance, ladder: tuple[str, ...], client) -> dict:
+    """``aither release metrics --json`` over the demo's record (the last day)."""
+    from datetime import UTC, datetime
+
+    from aither_assets.runs.policy_view import instance_metrics
+
+    return instance_metrics(instance, ladder, 1, datetime.now(UTC), client)
+
+
+def auto_promotion_problems(summary: dict, seeded: Seeded) -> list[str]:
+    """ring-2 took PR #1's build by itself, after its soak, as the policy; the metrics are there, none faked."""
+    problems = []
+    first = next(p.number for p in seeded.prs if p.name == "items-pagination")
+    autos = summary.get("auto_promotions") or []
+    into = [a for a in autos if a["ring"] == AUTO_RING]
+    if [(a["pr"], a["verified"]) for a in into] != [(first, True)]:
+        problems.append(f"{AUTO_RING} should have taken PR #{first}'s build automatically once, verified: {autos}")
+    elif into[0]["soak_end_to_live_seconds"] is None or into[0]["soak_end_to_live_seconds"] < 0:
+        problems.append(f"the automatic promotion into {AUTO_RING} did not wait for its soak: {into[0]}")
+    if any(a["ring"] != AUTO_RING for a in autos):
+        problems.append(f"automatic promotions into rings without auto_promote: {autos}")
+    rings = {r["ring"]: r for r in (summary.get("metrics") or {}).get("rings", [])}
+    dev, production = rings.get("dev") or {}, rings.get("production") or {}
+    if not dev or not dev.get("promotions") or dev.get("deployment_frequency_per_day") is None \
+            or dev.get("change_failure_rate") is None or not dev.get("lead_time_samples"):
+        problems.append(f"the metrics of dev are missing figures it has data for: {dev}")
+    if not production or any(production.get(k) is not None for k in (
+            "deployment_frequency_per_day", "lead_time_median_seconds", "change_failure_rate",
+            "time_to_restore_median_seconds")):
+        problems.append(f"production has no promotion: its figures should be missing (null), not 0: {production}")
+    return problems
+
+
+def staleness_summary(instance: dg.DagsterInstance, pr: int) -> dict:
+    """The PR's image digest as container_image's data version, and the version dev's promotion consumed
+    (Dagster shows the ring partition out of sync when the two differ)."""
+    def latest_tags(key: str) -> tuple[dict, dict]:
+        records_ = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[str(pr)]), limit=1).records
+        if not records_:
+            return {}, {}
+        found = records_[0].asset_materialization
+        return dict(found.tags or {}), {k: getattr(v, "value", v) for k, v in found.metadata.items()}
+
+    image_tags, image_meta = latest_tags("container_image")
+    ring_tags, ring_meta = latest_tags("ring_dev")
+    return {"pr": pr, "image_digest": image_meta.get("digest"), "image_data_version": image_tags.get(
+        "dagster/data_version"), "ring_dev_digest": ring_meta.get("digest"),
+        "ring_dev_input_data_version": ring_tags.get("dagster/input_data_version/container_image")}

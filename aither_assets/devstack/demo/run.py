@@ -18,14 +18,20 @@ import yaml
 from aither_assets.config.operator import load_operator_config
 from aither_assets.devstack.baseimage import ensure_base_images
 from aither_assets.devstack.demo.promotion import (
+    AUTO_RING,
+    auto_promotion_problems,
+    auto_promotion_summary,
     demo_freeze,
     live_rings,
+    metrics_summary,
     promotion_problems,
     promotion_summary,
     remove_rings,
     ring_policies,
     rollback_summary,
     run_scenario,
+    staleness_summary,
+    wait_for_auto_promotion,
 )
 from aither_assets.devstack.demo.seed import REPO, Seeded, SeededPR, seed
 from aither_assets.devstack.demo.stack import (
@@ -317,11 +323,16 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
                 second = push_second_iteration(data_dir, seeded)
                 _wait_for_runs(instance, [client.pull(second)], deadline, stack)
                 scenario = run_scenario(data_dir, seeded, instance, deadline)
+                wait_for_auto_promotion(instance, AUTO_RING, deadline)
             finally:
                 pulls = client.open_pulls()
                 summary = summarize(instance, pulls, config.rings.entry_ring)
                 summary["promotion_scenario"] = scenario
                 summary["promotions"] = promotion_summary(instance, config.rings.ladder)
+                summary["auto_promotions"] = auto_promotion_summary(instance, config.rings.ladder)
+                summary["metrics"] = metrics_summary(instance, config.rings.ladder, client)
+                summary["staleness"] = staleness_summary(instance, next(p.number for p in seeded.prs
+                                                                        if p.name == "items-pagination"))
                 summary["rings"] = live_rings(instance, config.rings.ladder, config.app)
                 summary.update(rollback_summary(instance, config.rings.ladder))
                 try:
@@ -342,7 +353,7 @@ def run_once(data_dir: Path, json_path: Path, reset: bool, timeout: float, profi
     if profile == "production":  # after the stack stopped: no container of this deployment, no database server
         summary["teardown"].update(stopped_after(data_dir))
         json_path.write_text(json.dumps(summary, indent=2))
-    problems = verdict(summary, seeded) + promotion_problems(summary, seeded)
+    problems = verdict(summary, seeded) + promotion_problems(summary, seeded) + auto_promotion_problems(summary, seeded)
     for line in problems:
         print(f"FAIL {line}")
     print(f"{len(summary['prs'])} PRs, {sum(1 for p in summary['prs'] if p['run_status'])} runs; "

@@ -24,7 +24,7 @@ from aither_assets_tests.defs.release.test_ring_assets import (
     PIPELINE,
     failure_message,
     last_observation,
-    make_stack,
+    open_stack,
     push,
     rings_of,
 )
@@ -44,7 +44,7 @@ def frozen_window(minutes_before: float, minutes_after: float, name: str = "rele
 @pytest.fixture
 def frozen(github, tmp_path, monkeypatch):
     """The three-ring stack with dev frozen now by a window written on Auckland's clock."""
-    yield from make_stack(github, tmp_path, monkeypatch, freeze=frozen_window(5, 30))
+    yield from open_stack(github, tmp_path, monkeypatch, freeze=frozen_window(5, 30))
 
 
 def comments_handler(stack):
@@ -135,7 +135,7 @@ def test_a_freeze_in_another_time_zone_refuses_a_promotion_naming_the_window(fro
 
 def test_the_freeze_boundary_is_read_on_the_windows_clock(github, tmp_path, monkeypatch):
     # a window that ended a minute ago on Auckland's clock (a different day in UTC, most of the time)
-    for stack_ in make_stack(github, tmp_path, monkeypatch, freeze=frozen_window(30, -1)):
+    for stack_ in open_stack(github, tmp_path, monkeypatch, freeze=frozen_window(30, -1)):
         number = stack_.open_pr("thawed")
         stack_.build(number, DIGEST_A, failing_check="unit_tests")
         message = failure_message(stack_.promote(number, "dev"))

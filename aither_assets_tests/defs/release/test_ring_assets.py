@@ -60,14 +60,18 @@ RINGS = [build_ring_asset(ring, LADDER[i - 1] if i else None, NAMES) for i, ring
 @pytest.fixture
 def stack(github, tmp_path, monkeypatch):
     """Operator config with a three-ring ladder on free ports, the resources, a real instance."""
-    yield from make_stack(github, tmp_path, monkeypatch)
+    yield from open_stack(github, tmp_path, monkeypatch)
 
 
-def make_stack(github, tmp_path, monkeypatch, freeze: dict | None = None):
+def open_stack(github, tmp_path, monkeypatch, freeze: dict | None = None, **overrides):
+    """The stack fixture's body; ``freeze`` is the rings' freeze config, ``overrides`` adds to a ring's policy
+    (e.g. staging={"auto_promote": True})."""
     monkeypatch.setenv("AITHER_TEST_TOKEN", github.token)
     app = f"aither-test-{uuid.uuid4().hex[:8]}"
     policies = {"dev": {"approvals": 0, "port": free_port()}, "staging": {"approvals": 0, "port": free_port()},
                 "ring-0": {"approvals": 1, "port": free_port(), "soak_seconds": 0, "require_merged": False}}
+    for ring, extra in overrides.items():
+        policies[ring.replace("_", "-")].update(extra)
     operator = github.operator_config(app_name=app, storage={"root": str(tmp_path / "store")},
                                       registry={"address": "127.0.0.1:5999", "insecure": True},
                                       rings={"ladder": list(LADDER), "policies": policies,

@@ -1,5 +1,6 @@
 """`aither demo --once`: the whole product on its embedded stack, on the real path (sensor, daemon, runs)."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -139,7 +140,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     # Promotion (issue 14): PR #1 dev -> staging -> ring-0 through PR comments, on the product's path.
     summary = json.loads(summary_file.read_text())
     attempts = summary["promotions"]
-    first = [a for a in attempts if a["pr"] == good["number"]]
+    first = [a for a in attempts if a["pr"] == good["number"] and a["requester"] != "policy (automatic promotion)"]
     assert [(a["ring"], a["outcome"]) for a in first] == [
         ("dev", "promoted"), ("staging", "promoted"), ("ring-0", "refused"), ("ring-0", "promoted"),
         ("staging", "rolled_back"), ("ring-1", "refused"), ("ring-1", "promoted")]
@@ -157,7 +158,7 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert trace["pr"] == good["number"] and trace["build"]["pipeline_run"] == good["run_id"]
     assert trace["build"]["checks"]["smoke_report:smoke_passed"] == "PASSED"
     assert summary["promotion_scenario"]["ignored_comment"]["replies"]
-    assert summary["rings_removed"] == ["dev", "staging", "ring-0", "ring-1"]
+    assert summary["rings_removed"] == ["dev", "staging", "ring-0", "ring-1", "ring-2"]
 
     # Recovery (issue 16): automatic rollbacks after failed verifications (dev, ring-0), a maintainer's rollback
     # of staging, the builds rolled back from held; a freeze refusal naming its window, then break-glass by an admin.
@@ -174,6 +175,24 @@ def test_demo_once_processes_every_sample_pr(tmp_path, profile):
     assert "frozen" in [g["gate"] for g in first[5]["unmet_gates"]]
     assert "'demo-freeze' (Pacific/Auckland)" in str(first[5]["unmet_gates"])
     assert first[6]["break_glass"] is True and first[6]["requester"] == "release-admin"
+    # Automatic promotion (issue 16): ring-2 took PR #1's build by itself after its 3 s soak in ring-1.
+    [auto] = summary["auto_promotions"]
+    assert (auto["ring"], auto["pr"], auto["digest"], auto["verified"]) == (
+        "ring-2", good["number"], first[0]["digest"], True)
+    assert auto["soak_end_to_live_seconds"] >= 0 and auto["runs"] == ["SUCCESS"]
+    assert auto["reason"].startswith(f"promote PR #{good['number']} ") and auto["reason"].endswith("automatically")
+    # Delivery metrics from the record alone: figures with data, and missing ones as null (never 0).
+    metrics = {r["ring"]: r for r in summary["metrics"]["rings"]}
+    assert metrics["ring-2"]["promotions"] == 1 and metrics["ring-2"]["lead_time_samples"] == 1
+    assert metrics["dev"]["promotions"] >= 2 and metrics["dev"]["change_failure_rate"] is not None
+    assert metrics["production"]["deployment_frequency_per_day"] is None
+    assert metrics["production"]["change_failure_rate"] is None
+    # Staleness: the image's digest is container_image's data version, and dev's promotion consumed it.
+    stale = summary["staleness"]
+    assert stale["image_data_version"] == stale["image_digest"] == image["metadata"]["digest"]
+    # (Dagster records a partitioned dependency's version as the sha256 of its partitions' versions)
+    assert stale["ring_dev_digest"] == first[0]["digest"]
+    assert stale["ring_dev_input_data_version"] == hashlib.sha256(first[0]["digest"].encode()).hexdigest()
 
     # Nothing left running: no process of ours still holds the data folder.
     leftover = subprocess.run(["pgrep", "-af", str(tmp_path / "demo")], capture_output=True, text=True)
