@@ -230,11 +230,9 @@ def _promote(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, con
         _failed_deploy(context, key, ring, operator, client, result, deployment_id, number, candidate.digest,
                        requester, reason, {**facts, "verification": dg.MetadataValue.json(verification)})
 
+    # The ring serves the build, verified: recorded at once; the registry tags and GitHub's deployment
+    # status follow it (a failure there fails the run, and the record still tells what runs).
     deployment = result.deployment
-    tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
-    tag_manifest(image_ref, tags, operator.registry_auth(os.environ), insecure=operator.registry.insecure or None)
-    finish_ring_deployment(client, deployment_id, "success", deployment.url,
-                           f"PR #{number} {candidate.digest[:19]} live and verified")
     since = time.time()
     previous = result.previous
     context.log_event(ring_record.deploy_observation(
@@ -242,6 +240,10 @@ def _promote(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, con
         requester=requester.login, reason=reason, image_ref=image_ref, title=pull.title, url=deployment.url,
         replaced_pr=previous.pr if previous else None, replaced_digest=previous.digest if previous else None,
         break_glass=freeze.break_glass))
+    tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
+    tag_manifest(image_ref, tags, operator.registry_auth(os.environ), insecure=operator.registry.insecure or None)
+    finish_ring_deployment(client, deployment_id, "success", deployment.url,
+                           f"PR #{number} {candidate.digest[:19]} live and verified")
     result = dg.MaterializeResult(metadata={
         **facts, "outcome": "promoted", "since": since, "url": dg.MetadataValue.url(deployment.url),
         "container": deployment.name, "registry_tags": dg.MetadataValue.json(tags),
@@ -342,18 +344,18 @@ def _rollback(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, co
         _publish_ring_page(context, operator, client, ring)
         raise dg.Failure(description=f"rollback of {ring} to PR #{number} ({target.digest[:19]}) failed "
                                      f"verification: {result.failure}; {where}")
-    deployment = result.deployment
-    tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
-    tag_manifest(build.image_ref, tags, operator.registry_auth(os.environ),
-                 insecure=operator.registry.insecure or None)
-    finish_ring_deployment(client, deployment_id, "success", deployment.url,
-                           f"rolled back to PR #{number} {target.digest[:19]}, verified")
+    deployment = result.deployment  # serving and verified: recorded first, as for a promotion
     since = time.time()
     context.log_event(ring_record.deploy_observation(
         ring, "rollback", pr=number, digest=target.digest, head_sha=build.head_sha, since=since,
         requester=requester.login, reason=config.reason, image_ref=build.image_ref, title=build.title,
         url=deployment.url, replaced_pr=target.replaces_pr, replaced_digest=target.replaces_digest,
         break_glass=freeze.break_glass))
+    tags = [sanitize_tag(f"{ring}-latest"), ring_tag(number, ring)]
+    tag_manifest(build.image_ref, tags, operator.registry_auth(os.environ),
+                 insecure=operator.registry.insecure or None)
+    finish_ring_deployment(client, deployment_id, "success", deployment.url,
+                           f"rolled back to PR #{number} {target.digest[:19]}, verified")
     _publish_ring_page(context, operator, client, ring, pending={
         "at": since, "run_id": context.run.run_id, "pr": partition, "outcome": "rolled_back", **facts})
     _update_sticky_comment(context, operator, client, partition, {"ring": ring, "requester": requester.login,
