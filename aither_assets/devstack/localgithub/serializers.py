@@ -407,7 +407,7 @@ class View:
         """A delivery; `full` adds what was sent and received (request headers carry
         only the HMAC signatures, never the secret)."""
         data = {"id": row["id"], "guid": row["guid"], "delivered_at": row["delivered_at"] or row["created_at"],
-                "redelivery": bool(row["redelivery"]), "duration": row["duration"] or 0, "status": row["status"],
+                "redelivery": bool(row["redelivery"]), "duration": float(row["duration"] or 0), "status": row["status"],
                 "status_code": row["status_code"], "event": row["event"], "action": row["action"],
                 "installation_id": None, "repository_id": row["repo_id"], "throttled_at": None}
         if full:
