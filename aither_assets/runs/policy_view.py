@@ -148,13 +148,13 @@ def ring_page_extras(instance: dg.DagsterInstance, rings: RingsConfig, client: G
 
 
 def with_soak(rows: list[dict], instance: dg.DagsterInstance, rings: RingsConfig, pr: str,
-              now: datetime) -> list[dict]:
+              now: datetime, events: list[RingEvent]) -> list[dict]:
     """The sticky comment's promotion rows (runs/rings.py promotion_ladder) with the soak of the PR's
-    current build toward each ring it is not live in yet (``soak``: one line, or absent)."""
+    current build toward each ring it is not live in yet (``soak``: one line, or absent). ``events``:
+    the ring record (ring_record.ring_events)."""
     digest = records.candidate(instance, pr)[0].digest
     if not digest:
         return rows
-    events = ring_record.ring_events(instance, rings.ladder)
     for row in rows:
         ring = row.get("ring")
         if ring not in rings.ladder or str(row.get("state", "")).startswith("live"):

@@ -21,6 +21,7 @@ from aither_assets.promotion.gates import Candidate, CheckResult, Evidence, Ring
 from aither_assets.promotion.names import RING_STATE_ASSET, ring_asset_name
 from aither_assets.promotion.requests import Permissions, approvals
 from aither_assets.reporting.summary import metadata_json, run_outcome
+from aither_assets.runs.ring_record import hold_book_of
 
 # What a promotable build must have passed in its pipeline run (asset:check).
 REQUIRED_CHECKS = (
@@ -195,8 +196,6 @@ def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
     recorded figures. ``ladder``: the rings whose rollbacks count for holds (default: this ring's only).
     ``pending``: the row of the running step's materialization (it lands after the step; its observations,
     ring_state's among them, are in the instance already)."""
-    from aither_assets.runs.ring_record import hold_book_of
-
     current = live(instance, ring)
     book = hold_book_of(instance, ladder or (ring,))
     rows = []
@@ -239,13 +238,6 @@ def ring_page_entries(instance: dg.DagsterInstance, ring: str, limit: int = 50,
     # what runs now first (the template shows the first row as "Running now")
     rows.sort(key=lambda r: not str(r["status"]).startswith("live"))
     return rows
-
-
-def promotion_holds(instance: dg.DagsterInstance, pr: str, ladder: tuple[str, ...]) -> list[str]:
-    """The holds on this PR's builds, one sentence each ("PR #N (...) held since ... by ...: reason")."""
-    from aither_assets.runs.ring_record import hold_book_of
-
-    return [hold.describe() for hold in hold_book_of(instance, ladder).holds_of(pr=int(pr))]
 
 
 def promotion_ladder(instance: dg.DagsterInstance, pr: str, ladder: tuple[str, ...]) -> list[dict]:

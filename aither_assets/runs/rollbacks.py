@@ -23,7 +23,6 @@ from aither_assets.promotion.names import (
 )
 from aither_assets.release_policy.autorollback import AutoRollbackPlan, plan_automatic_rollback
 from aither_assets.release_policy.events import EventKind, RingEvent, short
-from aither_assets.release_policy.holds import HoldBook
 from aither_assets.release_policy.rollback import AUTO_ROLLBACK_REQUESTER
 from aither_assets.runs import ring_record
 from aither_assets.runs import rings as records
@@ -54,10 +53,6 @@ def rollback_launch(ring: str, to_pr: int, reason: str, tags: dict[str, str], ru
     config = {"reason": reason[:500] or f"rollback of {ring}", "mode": "rollback"}
     return Launch(promotion_job_name(ring), str(to_pr), {"ops": {ring_asset_name(ring): {"config": config}}},
                   {RING_TAG: ring, PROMOTION_MODE_TAG: "rollback", "dagster/partition": str(to_pr), **tags}, run_key)
-
-
-def holds(instance: dg.DagsterInstance, ladder: tuple[str, ...]) -> HoldBook:
-    return ring_record.hold_book_of(instance, ladder)
 
 
 def deployed_build(instance: dg.DagsterInstance, ring: str, digest: str) -> records.LiveRecord | None:

@@ -13,7 +13,9 @@ from aither_assets.dashboard.model import Links
 from aither_assets.feedback import FeedbackLinks
 from aither_assets.feedback.publisher import update_sticky_comment
 from aither_assets.github.client import GitHubClient
+from aither_assets.release_policy.holds import hold_book
 from aither_assets.reporting.summary import entry_for_run, pipeline_runs
+from aither_assets.runs import ring_record
 from aither_assets.runs import rings as records
 from aither_assets.runs.policy_view import with_soak
 
@@ -21,9 +23,10 @@ from aither_assets.runs.policy_view import with_soak
 def add_promotion(entry: dict, instance: dg.DagsterInstance, operator: OperatorConfig, pr: str) -> dict:
     """``entry`` (a pipeline run's summary) with the PR's promotion rows (state, last attempt, soak left)
     and its holds: what the sticky comment and the dashboard show of the rings."""
+    events = ring_record.ring_events(instance, operator.rings.ladder)  # read once for soak and holds
     rows = records.promotion_ladder(instance, pr, operator.rings.ladder)
-    entry["promotion"] = with_soak(rows, instance, operator.rings, pr, datetime.now(UTC))
-    entry["promotion_holds"] = records.promotion_holds(instance, pr, operator.rings.ladder)
+    entry["promotion"] = with_soak(rows, instance, operator.rings, pr, datetime.now(UTC), events)
+    entry["promotion_holds"] = [hold.describe() for hold in hold_book(events).holds_of(pr=int(pr))]
     return entry
 
 

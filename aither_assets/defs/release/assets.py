@@ -199,7 +199,7 @@ def _promote(context: dg.AssetExecutionContext, key: dg.AssetKey, ring: str, con
     report = evaluate(ring, ladder, policy, evidence, history)
     # held and frozen: issue 16's gates, beside the others, so a refusal lists every unmet one
     freeze = _freeze(rings, ring, config, requester, rollback=False)
-    held_frozen = policy_gates(rollbacks.holds(context.instance, ladder), freeze, number, candidate.digest)
+    held_frozen = policy_gates(ring_record.hold_book_of(context.instance, ladder), freeze, number, candidate.digest)
     report = replace(report, unmet=report.unmet + tuple(UnmetGate(g.gate, g.reason) for g in held_frozen))
     facts = {
         "ring": ring, "mode": "promote", "digest": candidate.digest or "", "head_sha": pull.head_sha,

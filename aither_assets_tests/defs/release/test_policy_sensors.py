@@ -213,7 +213,7 @@ def test_soak_left_and_figures_on_the_ring_page_and_in_the_pr_comment(auto_stack
     dev_page = render_ring_page("dev", [], extras=extras["dev"])
     assert "lead time (median)" in dev_page and "per day" in dev_page
     rows = with_soak(records.promotion_ladder(stack.instance, str(a), rings.ladder), stack.instance, rings,
-                     str(a), now)
+                     str(a), now, ring_record.ring_events(stack.instance, rings.ladder))
     staging_row = next(r for r in rows if r["ring"] == "staging")
     assert "left" in staging_row["soak"] and "soak" not in next(r for r in rows if r["ring"] == "dev")
     staging_row["soak"] += " <script>|x|"  # whatever ends up there is escaped
