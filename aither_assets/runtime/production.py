@@ -26,7 +26,7 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED_INSTANCE_YAML = PROJECT_ROOT / "dagster.yaml"
 #: Blocks of dagster.yaml that mean the same on both profiles.
-SHARED_BLOCKS = ("concurrency", "run_queue", "sensors", "run_monitoring", "telemetry")
+SHARED_BLOCKS = ("concurrency", "run_coordinator", "sensors", "run_monitoring", "telemetry")
 DOCKER_SOCKET = "/var/run/docker.sock"
 #: Label on every run container of a deployment: `--once` and the operator find (and remove) them by it.
 DEPLOYMENT_LABEL = "io.aither.deployment"
@@ -60,7 +60,7 @@ def instance_settings(deployment: ProductionInstance, source: Path = EMBEDDED_IN
     """The production dagster.yaml as a mapping (write it with :func:`write_instance_yaml`)."""
     settings: dict = {
         "storage": {"postgres": {"postgres_url": {"env": deployment.postgres_url_env}}},
-        # The queued run coordinator is Dagster's default; its limits are the `concurrency` block.
+        # The run coordinator is the same queue as embedded; its limits are the `concurrency` block.
         **shared_blocks(source),
         "run_launcher": {
             "module": "dagster_docker",

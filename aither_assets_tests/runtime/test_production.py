@@ -29,7 +29,7 @@ def test_queue_limits_are_the_embedded_ones(tmp_path):
     embedded = yaml.safe_load(EMBEDDED_INSTANCE_YAML.read_text())
     settings = instance_settings(deployment(tmp_path))
     assert settings["concurrency"] == embedded["concurrency"]
-    assert settings["run_queue"] == embedded["run_queue"]
+    assert settings["run_coordinator"] == embedded["run_coordinator"]
     assert settings["storage"] == {"postgres": {"postgres_url": {"env": "AITHER_TEST_PG_URL"}}}
     launcher = settings["run_launcher"]["config"]
     assert launcher["network"] == "host"
@@ -65,7 +65,8 @@ def test_production_yaml_is_a_real_instance_on_postgres(tmp_path, postgres_url, 
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert type(instance.run_coordinator).__name__ == "PromptQueuedRunCoordinator"
+        assert instance.run_coordinator.dequeue_interval_seconds == 0.5
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
 
         run_id = str(uuid.uuid4())
