@@ -4,6 +4,7 @@ aither_assets_tests/runtime/test_run_launcher.py and test_threaded_executor.py l
 (or reconstruct its jobs by name), as the daemon and a run worker would.
 """
 
+import json
 import os
 import sys
 import time
@@ -23,6 +24,14 @@ def write_pid(context: dg.OpExecutionContext) -> None:
 
 
 @dg.op(config_schema={"out": str})
+def write_process(context: dg.OpExecutionContext) -> None:
+    """Run in process: the worker's parent (the forkserver) and whether it had our code location loaded."""
+    preloaded = sorted(name for name in sys.modules if name.startswith("aither_assets.defs."))
+    with open(context.op_config["out"], "w", encoding="utf-8") as out:
+        json.dump({"pid": os.getpid(), "parent": os.getppid(), "preloaded": preloaded}, out)
+
+
+@dg.op(config_schema={"out": str})
 def wait_for_cancel(context: dg.OpExecutionContext) -> None:
     with open(context.op_config["out"], "w", encoding="utf-8") as out:
         out.write("started")
@@ -37,6 +46,11 @@ def fail() -> None:
 @dg.job
 def pid_job():
     write_pid()
+
+
+@dg.job
+def process_job():
+    write_process()
 
 
 @dg.job
@@ -137,7 +151,7 @@ THREADED_JOBS = [
               ["root", "broken", "after_broken", "never_produced", "joins_skip_and_abandon", "after_join"]),
 ]
 
-defs = dg.Definitions(assets=ASSETS, jobs=[pid_job, long_job, failing_job, *THREADED_JOBS])
+defs = dg.Definitions(assets=ASSETS, jobs=[pid_job, process_job, long_job, failing_job, *THREADED_JOBS])
 
 
 def threaded_job(name: str) -> dg.JobDefinition:

@@ -1,16 +1,19 @@
 """WarmRunLauncher against a real instance: runs start from the forkserver, finish, fail, cancel."""
 
+import json
 import os
 
 import pytest
 from dagster import DagsterRunStatus
 from dagster._core.test_utils import poll_for_finished_run
 
+from aither_assets.runtime import run_launcher
 from aither_assets.runtime.run_launcher import (
     WORKER_TAG,
     WarmRunLauncher,
     live_worker_pid,
     process_start_ticks,
+    source_fingerprint,
     worker_tag,
 )
 from aither_assets_tests.runtime.support import launch, launcher_instance, runtime_workspace, wait_for
@@ -44,6 +47,54 @@ def test_a_run_is_forked_from_the_forkserver_and_succeeds(instance, workspace, t
     assert parent_pid != os.getpid() and worker_pid != os.getpid()
     assert wait_for(lambda: live_worker_pid(run.tags[WORKER_TAG]) is None, 10)  # it exits after the run ends
     assert instance.run_launcher.check_run_worker_health(run).status.value == "FAILED"
+
+
+def run_in_worker(instance, workspace, out) -> dict:
+    """Run process_job in the worker process itself; what its op saw there."""
+    run_id = launch(instance, workspace, "process_job", {"execution": {"config": {"in_process": {}}},
+                                                         "ops": {"write_process": {"config": {"out": str(out)}}}})
+    assert poll_for_finished_run(instance, run_id, timeout=60).status == DagsterRunStatus.SUCCESS
+    return json.loads(out.read_text())
+
+
+def test_workers_start_with_the_code_location_loaded_and_a_code_edit_restarts_the_forkserver(
+        instance, workspace, tmp_path, monkeypatch):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "module.py").write_text("VALUE = 1\n")
+    monkeypatch.setattr(run_launcher, "CODE_ROOT", code)
+
+    first = run_in_worker(instance, workspace, tmp_path / "1.json")
+    # the forkserver imported aither_assets' definitions once; the worker found them in memory
+    assert "aither_assets.defs.prs.assets" in first["preloaded"]
+    same = run_in_worker(instance, workspace, tmp_path / "2.json")
+    assert same["parent"] == first["parent"] and same["pid"] != first["pid"]  # same forkserver, new worker
+
+    (code / "module.py").write_text("VALUE = 22\n")  # an edit: the next run must not use the old server
+    edited = run_in_worker(instance, workspace, tmp_path / "3.json")
+    assert edited["parent"] != first["parent"]
+    assert "aither_assets.defs.prs.assets" in edited["preloaded"]
+    (code / "new.py").write_text("")  # a new file too
+    added = run_in_worker(instance, workspace, tmp_path / "4.json")
+    assert added["parent"] != edited["parent"]
+
+
+def test_the_source_fingerprint_changes_with_any_edit_addition_or_removal(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    (tmp_path / "b.py").write_text("")
+    before = source_fingerprint(tmp_path)
+    assert source_fingerprint(tmp_path) == before
+    (tmp_path / "notes.txt").write_text("not code")
+    assert source_fingerprint(tmp_path) == before
+    (tmp_path / "pkg" / "a.py").write_text("A = 12\n")  # a different size
+    edited = source_fingerprint(tmp_path)
+    assert edited != before
+    os.utime(tmp_path / "pkg" / "a.py", ns=(1, 1))  # same size, another mtime
+    assert source_fingerprint(tmp_path) != edited
+    touched = source_fingerprint(tmp_path)
+    (tmp_path / "b.py").unlink()
+    assert source_fingerprint(tmp_path) != touched
 
 
 def test_a_failing_run_is_reported_failed(instance, workspace):
