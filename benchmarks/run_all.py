@@ -352,8 +352,9 @@ def _e2e(e2e: dict) -> list[str]:
         "the signed `pull_request` event to `aither webhooks`, which reads the PR, decides as the sensor would and "
         "submits the run through the webserver's GraphQL API (the PR sensor polls too, every "
         f"{st.get('sensor_interval', 2)} s, as the safety net; it skips heads that have a run), the daemon's run "
-        "queue (1 s dequeue interval), the run worker forked by the warm run launcher, a `pr_pipeline` run (threaded "
-        "executor, half the cores' worth of steps at a time) whose last steps write `pages/pr-N/index.html` "
+        "queue (0.5 s dequeue interval), the run worker forked by the warm run launcher (code location "
+        "preloaded), a `pr_pipeline` run (threaded executor, half the cores' worth of steps at a time) whose "
+        "last steps write `pages/pr-N/index.html` "
         "(its mtime is \"dashboard "
         "published\") and then the GitHub statuses and comment. Plain: `benchmarks/plain_pipeline.py` on the same "
         "kind of change pushed to a "
@@ -457,7 +458,7 @@ def _memory(m: dict) -> list[str]:
          _s(m.get("webhook_receiver"), "MiB") if m.get("webhook_receiver") else "none"],
         [f"code server (`dagster api grpc`, runs the sensors; {m['code_servers_seen']} seen)",
          _s(m["code_server"], "MiB")],
-        ["run launcher's forkserver (in the daemon; Dagster preloaded, forks the run workers)",
+        ["run launcher's forkserver (in the daemon; Dagster and the code location preloaded, forks the run workers)",
          _s(m.get("run_launcher"), "MiB") if m.get("run_launcher") else "none"],
         ["pipeline run worker (one `pr_pipeline` run, threaded executor)", _s(m["pipeline_run_worker"], "MiB")],
         ["report run worker (`pr_report`, for runs that could not report themselves)",
